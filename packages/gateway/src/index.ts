@@ -1,0 +1,11 @@
+export type { DeviceRegistry } from './auth/device-registry.ts';
+export { createDeviceRegistry } from './auth/device-registry.ts';
+export { GATEWAY_HELP, gatewayConfigFromCli } from './cli-config.ts';
+export type { HealthSource } from './http/app.ts';
+export { createHttpApp } from './http/app.ts';
+export type { CloudAnswer, CloudInference } from './inference/cloud-inference.ts';
+export { createCloudInference } from './inference/cloud-inference.ts';
+export type { Gateway, GatewayOptions } from './server.ts';
+export { createGateway } from './server.ts';
+export type { GatewayCounters } from './sessions/edge-session.ts';
+export { CloseCode } from './sessions/edge-session.ts';

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { CONFIDENCE_MEASURES } from '../confidence/measures.ts';
+import { MODEL_IDS } from '../models/catalog.ts';
+import { DeviceIdSchema } from '../protocol/messages.ts';
+
+export const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Offload when the edge's confidence (by `measure`) is below `threshold`. */
+export const ThresholdPolicySchema = z
+  .object({
+    kind: z.literal('threshold'),
+    measure: z.enum(CONFIDENCE_MEASURES).default('maxProb'),
+    threshold: z.number().min(0).max(1).default(0.5),
+  })
+  .strict();
+export const PolicySchema = z.discriminatedUnion('kind', [ThresholdPolicySchema]);
+export type PolicyConfig = z.infer<typeof PolicySchema>;
+
+const WsUrl = z.url({ protocol: /^wss?$/, error: 'gateway URL must be ws:// or wss://' });
+
+export const EdgeConfigSchema = z
+  .object({
+    deviceId: DeviceIdSchema,
+    token: z.string().min(1, 'a device token is required (--token or SQUEEZEGATE_TOKEN)'),
+    gatewayUrl: WsUrl,
+    modelsDir: z.string().min(1),
+    model: z.enum(MODEL_IDS).default('squeezenet1.1'),
+    policy: PolicySchema.default({ kind: 'threshold', measure: 'maxProb', threshold: 0.5 }),
+    /** JPEG quality of the model-sized crop sent for an offloaded frame. */
+    jpegQuality: z.number().int().min(1).max(100).default(85),
+    /** How long a frame waits for the cloud before it keeps its local answer. */
+    deadlineMs: z.number().int().positive().default(1000),
+    /** Offloaded frames awaiting an answer at once; capture waits beyond this. */
+    maxInFlight: z.number().int().positive().default(8),
+    source: z
+      .object({
+        dir: z.string().min(1, 'a frame source directory is required (--source or SQUEEZEGATE_DATASET_DIR)'),
+        /** CSV with `file` and `class_index` columns; default: `manifest.csv` in `dir` if present. */
+        labels: z.string().optional(),
+        /** Frames per second; 0 = as fast as possible. */
+        fps: z.number().min(0).default(0),
+        limit: z.number().int().positive().optional(),
+        /** Take every `stride`-th frame starting at `offset` (to split one set across agents). */
+        offset: z.number().int().nonnegative().default(0),
+        stride: z.number().int().positive().default(1),
+      })
+      .strict(),
+    /** Where results go as JSON lines; "-" = stdout. */
+    output: z.string().default('-'),
+    logLevel: LogLevelSchema.default('info'),
+  })
+  .strict();
+export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
+
+export const GatewayConfigSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8787),
+    modelsDir: z.string().min(1),
+    cloudModel: z.enum(MODEL_IDS).default('mobilenetv2-12-int8'),
+    /** Devices allowed to connect, each with its token. */
+    devices: z.array(
+      z
+        .object({ id: DeviceIdSchema, token: z.string().min(8, 'device tokens need at least 8 characters') })
+        .strict(),
+    ),
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
+    /** onnxruntime intra-op threads for the cloud model. */
+    threads: z.number().int().positive().default(1),
+    logLevel: LogLevelSchema.default('info'),
+  })
+  .strict();
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+
+export type ConfigResult<T> = { ok: true; config: Readonly<T> } | { ok: false; issues: string[] };
+
+/** Validates raw config, listing every problem (path: message). */
+export function parseConfig<T>(schema: z.ZodType<T>, raw: unknown): ConfigResult<T> {
+  const result = schema.safeParse(raw);
+  if (result.success) return { ok: true, config: Object.freeze(result.data) };
+  return {
+    ok: false,
+    issues: result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`),
+  };
+}

@@ -1,0 +1,54 @@
+export type { ConfidenceMeasure, Ranked } from './confidence/measures.ts';
+export { CONFIDENCE_MEASURES, confidence, confidences, softmax, topK } from './confidence/measures.ts';
+export type { ConfigResult, EdgeConfig, GatewayConfig, PolicyConfig } from './config/schemas.ts';
+export {
+  EdgeConfigSchema,
+  GatewayConfigSchema,
+  LogLevelSchema,
+  PolicySchema,
+  parseConfig,
+} from './config/schemas.ts';
+export type { FrameView, ModelView } from './image/preprocess.ts';
+export {
+  encodeJpeg,
+  ImageDecodeError,
+  ImageErrorCode,
+  toModelView,
+  toTensorData,
+} from './image/preprocess.ts';
+export type { Classification, Classifier, OnnxClassifierOptions } from './inference/onnx-classifier.ts';
+export { createOnnxClassifier } from './inference/onnx-classifier.ts';
+export type { FileSpec, ModelId, ModelSpec, Preprocess } from './models/catalog.ts';
+export { ALL_FILES, getModelSpec, LABEL_FILE, MODEL_IDS, MODELS, ModelSpecSchema } from './models/catalog.ts';
+export { ModelErrorCode, ModelLoadError } from './models/errors.ts';
+export type { FetchOptions, FetchOutcome, FetchProgress } from './models/fetch.ts';
+export { fetchModels } from './models/fetch.ts';
+export type { ResolvedModel } from './models/resolve.ts';
+export { loadLabels, resolveModel, resolveModelsDir, sha256File, verifyFile } from './models/resolve.ts';
+export type { FrameEnvelope } from './protocol/envelope.ts';
+export { decodeFrame, encodeFrame, MAX_HEADER_BYTES } from './protocol/envelope.ts';
+export type {
+  ClassScore,
+  ClientTextMessage,
+  ErrorMessage,
+  FrameHeader,
+  Hello,
+  Parsed,
+  ResultMessage,
+  ServerMessage,
+  Welcome,
+} from './protocol/messages.ts';
+export {
+  ClientTextMessageSchema,
+  DeviceIdSchema,
+  EDGE_WS_PATH,
+  ErrorSchema,
+  FrameHeaderSchema,
+  HelloSchema,
+  PROTOCOL_VERSION,
+  parseJsonMessage,
+  ResultSchema,
+  ServerMessageSchema,
+  WelcomeSchema,
+  WireErrorCode,
+} from './protocol/messages.ts';

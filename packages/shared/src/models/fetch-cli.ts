@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// `npm run models:fetch`: fills the models directory from the manifest's upstream URLs.
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { ALL_FILES, MODELS } from './catalog.ts';
+import { fetchModels } from './fetch.ts';
+import { resolveModelsDir } from './resolve.ts';
+
+const HELP = `Usage: npm run models:fetch -- [options]
+
+Downloads missing or corrupted model and label files, checking size and sha256.
+
+Options:
+  --models-dir <dir>   target directory (default: $SQUEEZEGATE_MODELS_DIR, else ./models)
+  --mirror <url>       base URL tried first for every file ($SQUEEZEGATE_MODELS_MIRROR)
+  --only <ids>         comma-separated model ids (default: all)
+  -h, --help
+
+Examples:
+  npm run models:fetch
+  npm run models:fetch -- --mirror https://models.example.org/squeezegate --only squeezenet1.1
+`;
+
+const { values } = parseArgs({
+  options: {
+    'models-dir': { type: 'string' },
+    mirror: { type: 'string' },
+    only: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const modelsDir = resolveModelsDir({
+  configured: values['models-dir'] ?? process.env.SQUEEZEGATE_MODELS_DIR,
+});
+const only = values.only?.split(',').map((s) => s.trim());
+const files = only
+  ? ALL_FILES.filter((f) => MODELS.some((m) => m.file === f.file && only.includes(m.id)))
+  : ALL_FILES;
+if (only && files.length !== only.length) {
+  process.stderr.write(`unknown model id in --only; known: ${MODELS.map((m) => m.id).join(', ')}\n`);
+  process.exit(2);
+}
+
+const bars = new cliProgress.MultiBar(
+  {
+    format: ' {bar} {percentage}% | {file}',
+    hideCursor: true,
+    clearOnComplete: false,
+    stream: process.stderr,
+  },
+  cliProgress.Presets.shades_classic,
+);
+const active = new Map<string, cliProgress.SingleBar>();
+const outcomes = await fetchModels({
+  modelsDir,
+  files,
+  mirror: values.mirror ?? process.env.SQUEEZEGATE_MODELS_MIRROR,
+  onProgress: ({ file, received, total }) => {
+    let bar = active.get(file);
+    if (!bar) {
+      bar = bars.create(total, 0, { file });
+      active.set(file, bar);
+    }
+    bar.update(received);
+  },
+});
+bars.stop();
+let failed = 0;
+for (const o of outcomes) {
+  if (o.status === 'failed') {
+    failed++;
+    process.stderr.write(`✗ ${o.file}: ${o.error.message}\n`);
+  } else {
+    process.stderr.write(
+      `✓ ${o.file} ${o.status === 'present' ? '(already present, checksum ok)' : `from ${o.url}`}\n`,
+    );
+  }
+}
+process.stderr.write(`${modelsDir}: ${outcomes.length - failed} ok, ${failed} failed\n`);
+process.exit(failed > 0 ? 1 : 0);
