@@ -1,0 +1,59 @@
+import { createHttpApp, GATEWAY_HELP, gatewayConfigFromCli } from '@squeezegate/gateway';
+import { describe, expect, it } from 'vitest';
+
+describe('gateway HTTP', () => {
+  let ready = true;
+  const app = createHttpApp({ ready: () => ready, readyDetail: () => ({ model: 'm', devices: 2 }) });
+
+  it('answers liveness and readiness', async () => {
+    expect(await (await app.request('/healthz')).json()).toEqual({ status: 'ok' });
+    const res = await app.request('/readyz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready', model: 'm', devices: 2 });
+    ready = false;
+    expect((await app.request('/readyz')).status).toBe(503);
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await app.request('/nope', { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'no route POST /nope' });
+  });
+});
+
+describe('gateway command line', () => {
+  it('merges flags over environment over defaults', () => {
+    const parsed = gatewayConfigFromCli(['--port', '9000', '--device', 'cam-1:abcdefgh1'], {
+      SQUEEZEGATE_PORT: '1234',
+      SQUEEZEGATE_HOST: '0.0.0.0',
+      SQUEEZEGATE_DEVICES: 'ignored:abcdefgh2',
+      SQUEEZEGATE_MODELS_DIR: '/models',
+    });
+    expect(parsed).toMatchObject({
+      ok: true,
+      config: {
+        port: 9000,
+        host: '0.0.0.0',
+        devices: [{ id: 'cam-1', token: 'abcdefgh1' }],
+        modelsDir: '/models',
+        cloudModel: 'mobilenetv2-12-int8',
+      },
+    });
+    const fromEnv = gatewayConfigFromCli([], { SQUEEZEGATE_DEVICES: 'a:abcdefgh1,b:abcdefgh2' });
+    expect(fromEnv.ok === true && fromEnv.config.devices.map((d) => d.id)).toEqual(['a', 'b']);
+  });
+
+  it('lists every problem', () => {
+    const parsed = gatewayConfigFromCli(['--port', '70000', '--device', 'bad id:short', '--cloud-model', 'x'], {});
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok !== false) return;
+    expect(parsed.issues).toHaveLength(4);
+    const paths = parsed.issues.map((i) => i.slice(0, i.indexOf(':'))).sort();
+    expect(paths).toEqual(['cloudModel', 'devices.0.id', 'devices.0.token', 'port']);
+  });
+
+  it('has help with examples', () => {
+    expect(gatewayConfigFromCli(['--help'], {})).toEqual({ ok: 'help' });
+    expect(GATEWAY_HELP).toMatch(/Examples:\n\s+squeezegate-gateway --device/);
+  });
+});
