@@ -87,12 +87,23 @@ describe('edge agent', () => {
     const link = fakeLink(() => ({
       kind: 'result',
       rttMs: 3,
-      result: { type: 'result', frameId: 'x', model: 'cloud', inferMs: 1, top: [{ index: 5, label: 'five', p: 0.9 }] },
+      result: {
+        type: 'result',
+        frameId: 'x',
+        model: 'cloud',
+        inferMs: 1,
+        top: [{ index: 5, label: 'five', p: 0.9 }],
+      },
     }));
     const records = await runAgent(link);
     expect(records.map((r) => r.file)).toEqual(['0.jpg', '1.jpg', '2.jpg', 'broken.jpg']);
     const [red, grey1, grey2, broken] = records;
-    expect(red).toMatchObject({ decision: { kind: 'local' }, bytesSent: 0, cloud: null, final: { index: 1, source: 'local' } });
+    expect(red).toMatchObject({
+      decision: { kind: 'local' },
+      bytesSent: 0,
+      cloud: null,
+      final: { index: 1, source: 'local' },
+    });
     expect(grey1).toMatchObject({
       decision: { kind: 'offload', reason: 'maxProb 0.200 < 0.5' },
       cloud: { status: 'ok', index: 5, label: 'five' },
@@ -100,7 +111,11 @@ describe('edge agent', () => {
     });
     expect(grey1!.bytesSent).toBeGreaterThan(100);
     expect(grey2!.final?.source).toBe('cloud');
-    expect(broken).toMatchObject({ final: null, error: { code: 'IMAGE_UNDECODABLE' }, decision: { kind: 'failed' } });
+    expect(broken).toMatchObject({
+      final: null,
+      error: { code: 'IMAGE_UNDECODABLE' },
+      decision: { kind: 'failed' },
+    });
     expect(link.sent).toEqual(['cam-t:1', 'cam-t:2']);
     const s = summarize(records);
     expect(s).toMatchObject({ frames: 4, offloaded: 2, failed: 1, cloudAnswered: 2 });
@@ -115,9 +130,16 @@ describe('edge agent', () => {
       { kind: 'unavailable', reason: 'link closed' },
     ] as LinkAnswer[]) {
       const records = await runAgent(fakeLink(() => answer));
-      expect(records[1]).toMatchObject({ cloud: { status: answer.kind }, final: { index: 2, source: 'local' } });
+      expect(records[1]).toMatchObject({
+        cloud: { status: answer.kind },
+        final: { index: 2, source: 'local' },
+      });
     }
     const edgeOnly = await runAgent(null);
-    expect(edgeOnly[1]).toMatchObject({ cloud: { status: 'unavailable' }, final: { source: 'local' }, bytesSent: 0 });
+    expect(edgeOnly[1]).toMatchObject({
+      cloud: { status: 'unavailable' },
+      final: { source: 'local' },
+      bytesSent: 0,
+    });
   });
 });

@@ -64,6 +64,8 @@ describe('directory source', () => {
     await expect(openDirectorySource({ dir: '/nonexistent/frames' })).rejects.toBeInstanceOf(SourceError);
     await expect(openDirectorySource({ dir: await dirWith({ 'a.txt': 'x' }) })).rejects.toThrow(/no images/);
     const dir = await dirWith({ 'a.jpg': 'x', 'manifest.csv': 'file,class_index\na.jpg,seven\n' });
-    await expect(openDirectorySource({ dir })).rejects.toThrow(/row 2: needs "file" and a numeric "class_index"/);
+    await expect(openDirectorySource({ dir })).rejects.toThrow(
+      /row 2: needs "file" and a numeric "class_index"/,
+    );
   });
 });

@@ -44,7 +44,10 @@ describe('gateway command line', () => {
   });
 
   it('lists every problem', () => {
-    const parsed = gatewayConfigFromCli(['--port', '70000', '--device', 'bad id:short', '--cloud-model', 'x'], {});
+    const parsed = gatewayConfigFromCli(
+      ['--port', '70000', '--device', 'bad id:short', '--cloud-model', 'x'],
+      {},
+    );
     expect(parsed.ok).toBe(false);
     if (parsed.ok !== false) return;
     expect(parsed.issues).toHaveLength(4);

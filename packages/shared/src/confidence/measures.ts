@@ -21,6 +21,7 @@ export interface Ranked {
 /** The k most probable classes, best first. */
 export function topK(probs: ArrayLike<number>, k: number): Ranked[] {
   const best: Ranked[] = [];
+  if (k <= 0) return best;
   for (let i = 0; i < probs.length; i++) {
     const p = probs[i]!;
     if (best.length === k && p <= best[k - 1]!.p) continue;

@@ -76,12 +76,20 @@ export const GatewayConfigSchema = z
   .strict();
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export type ConfigResult<T> = { ok: true; config: Readonly<T> } | { ok: false; issues: string[] };
 
 /** Validates raw config, listing every problem (path: message). */
 export function parseConfig<T>(schema: z.ZodType<T>, raw: unknown): ConfigResult<T> {
   const result = schema.safeParse(raw);
-  if (result.success) return { ok: true, config: Object.freeze(result.data) };
+  if (result.success) return { ok: true, config: deepFreeze(result.data) };
   return {
     ok: false,
     issues: result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`),

@@ -55,12 +55,12 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
   const size = spec.preprocess.centerCrop;
   const plane = 3 * size * size;
   let closed = false;
-  let running: Promise<unknown> = Promise.resolve();
+  const running = new Set<Promise<unknown>>();
 
   const close = async () => {
     if (closed) return;
     closed = true;
-    await running;
+    await Promise.allSettled(running);
     await session.release();
   };
   return {
@@ -76,8 +76,8 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
       const input = new ort.Tensor('float32', data, [views.length, 3, size, size]);
       const start = performance.now();
       const run = session.run({ [spec.input.name]: input });
-      running = run.catch(() => undefined);
-      const out = await run;
+      running.add(run);
+      const out = await run.finally(() => running.delete(run));
       const inferMs = performance.now() - start;
       const logits = out[spec.output.name];
       if (!logits) throw new Error(`${spec.id}: output ${spec.output.name} missing`);

@@ -2,7 +2,7 @@
 // `npm run models:fetch`: fills the models directory from the manifest's upstream URLs.
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { ALL_FILES, MODELS } from './catalog.ts';
+import { ALL_FILES, LABEL_FILE, MODELS } from './catalog.ts';
 import { fetchModels } from './fetch.ts';
 import { resolveModelsDir } from './resolve.ts';
 
@@ -36,11 +36,11 @@ if (values.help) {
 const modelsDir = resolveModelsDir({
   configured: values['models-dir'] ?? process.env.SQUEEZEGATE_MODELS_DIR,
 });
-const only = values.only?.split(',').map((s) => s.trim());
-const files = only
-  ? ALL_FILES.filter((f) => MODELS.some((m) => m.file === f.file && only.includes(m.id)))
-  : ALL_FILES;
-if (only && files.length !== only.length) {
+const only = values.only ? [...new Set(values.only.split(',').map((s) => s.trim()))] : undefined;
+const models = only ? MODELS.filter((m) => only.includes(m.id)) : MODELS;
+// The labels go with any model: every model's output is read through them.
+const files = only ? [...models, LABEL_FILE] : ALL_FILES;
+if (only && models.length !== only.length) {
   process.stderr.write(`unknown model id in --only; known: ${MODELS.map((m) => m.id).join(', ')}\n`);
   process.exit(2);
 }

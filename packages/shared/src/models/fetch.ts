@@ -8,6 +8,8 @@ import type { FileSpec } from './catalog.ts';
 import { ModelErrorCode, ModelLoadError } from './errors.ts';
 import { verifyFile } from './resolve.ts';
 
+const STALL_MS = 60_000 * 5;
+
 export interface FetchProgress {
   file: string;
   received: number;
@@ -39,8 +41,14 @@ async function download(
   target: string,
   options: Pick<FetchOptions, 'onProgress' | 'signal'>,
 ): Promise<void> {
-  const res = await fetch(url, options.signal ? { signal: options.signal } : {});
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} from ${url}`);
+  // A stalled server must not hang the fetch: give up after a minute without finishing.
+  const timeout = AbortSignal.timeout(STALL_MS);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const res = await fetch(url, { signal });
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new Error(`HTTP ${res.status} from ${url}`);
+  }
   const hash = createHash('sha256');
   let received = 0;
   const part = `${target}.part`;
@@ -53,7 +61,7 @@ async function download(
     if (received > spec.bytes) body.destroy(new Error(`${url} sent more than ${spec.bytes} bytes`));
   });
   try {
-    await pipeline(body, createWriteStream(part), options.signal ? { signal: options.signal } : {});
+    await pipeline(body, createWriteStream(part), { signal });
     const digest = hash.digest('hex');
     if (received !== spec.bytes || digest !== spec.sha256) {
       throw new Error(

@@ -41,13 +41,13 @@ export const WelcomeSchema = z
     type: z.literal('welcome'),
     protocol: z.literal(PROTOCOL_VERSION),
     deviceId: DeviceIdSchema,
-    cloudModel: z.string(),
+    cloudModel: z.string().max(100),
     maxPayloadBytes: z.number().int().positive(),
   })
   .strict();
 
 export const ClassScoreSchema = z
-  .object({ index: z.number().int().nonnegative(), label: z.string(), p: z.number().min(0).max(1) })
+  .object({ index: z.number().int().nonnegative(), label: z.string().max(200), p: z.number().min(0).max(1) })
   .strict();
 export type ClassScore = z.infer<typeof ClassScoreSchema>;
 
@@ -56,7 +56,7 @@ export const ResultSchema = z
   .object({
     type: z.literal('result'),
     frameId: FrameIdSchema,
-    model: z.string(),
+    model: z.string().max(100),
     top: z.array(ClassScoreSchema).min(1).max(10),
     inferMs: z.number().nonnegative(),
   })

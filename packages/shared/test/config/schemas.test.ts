@@ -1,0 +1,171 @@
+import {
+  EdgeConfigSchema,
+  GatewayConfigSchema,
+  LogLevelSchema,
+  PolicySchema,
+  parseConfig,
+} from '@squeezegate/shared';
+import { describe, expect, it } from 'vitest';
+
+const edgeMinimal = {
+  deviceId: 'cam-01',
+  token: 'secret-token',
+  gatewayUrl: 'ws://127.0.0.1:8787/v1/edge',
+  modelsDir: '/var/lib/squeezegate/models',
+  source: { dir: '/data/frames' },
+};
+
+describe('EdgeConfigSchema', () => {
+  it('applies every default to a minimal config and freezes it', () => {
+    const result = parseConfig(EdgeConfigSchema, edgeMinimal);
+    expect(result).toEqual({
+      ok: true,
+      config: {
+        ...edgeMinimal,
+        model: 'squeezenet1.1',
+        policy: { kind: 'threshold', measure: 'maxProb', threshold: 0.5 },
+        jpegQuality: 85,
+        deadlineMs: 1000,
+        maxInFlight: 8,
+        source: { dir: '/data/frames', fps: 0, offset: 0, stride: 1 },
+        output: '-',
+        logLevel: 'info',
+      },
+    });
+    expect(result.ok && Object.isFrozen(result.config)).toBe(true);
+  });
+
+  it('keeps explicit values and fills policy defaults', () => {
+    const result = parseConfig(EdgeConfigSchema, {
+      ...edgeMinimal,
+      gatewayUrl: 'wss://gateway.example.org/v1/edge',
+      model: 'squeezenet1.0-deepcompression',
+      policy: { kind: 'threshold', measure: 'entropy' },
+      source: { dir: '/data/frames', fps: 5, limit: 100, offset: 1, stride: 2, labels: '/data/labels.csv' },
+      logLevel: 'silent',
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.policy).toEqual({ kind: 'threshold', measure: 'entropy', threshold: 0.5 });
+    expect(result.config.model).toBe('squeezenet1.0-deepcompression');
+    expect(result.config.source).toEqual({
+      dir: '/data/frames',
+      fps: 5,
+      limit: 100,
+      offset: 1,
+      stride: 2,
+      labels: '/data/labels.csv',
+    });
+    expect(result.config.logLevel).toBe('silent');
+  });
+
+  it('lists every problem as "path: message"', () => {
+    const result = parseConfig(EdgeConfigSchema, {
+      deviceId: 'cam 01',
+      token: '',
+      gatewayUrl: 'http://gateway:8787',
+      modelsDir: '/models',
+      model: 'resnet50',
+      policy: { kind: 'threshold', threshold: 1.5 },
+      jpegQuality: 0,
+      deadlineMs: -1,
+      source: { dir: '', stride: 0 },
+      verbose: true,
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toEqual(
+      expect.arrayContaining([
+        'deviceId: device id: letters, digits, ".", "_" or "-"',
+        'token: a device token is required (--token or SQUEEZEGATE_TOKEN)',
+        'gatewayUrl: gateway URL must be ws:// or wss://',
+        expect.stringMatching(/^model: .*squeezenet1\.1/),
+        expect.stringMatching(/^policy\.threshold: .*<=1/),
+        expect.stringMatching(/^jpegQuality: .*>=1/),
+        expect.stringMatching(/^deadlineMs: /),
+        'source.dir: a frame source directory is required (--source or SQUEEZEGATE_DATASET_DIR)',
+        expect.stringMatching(/^source\.stride: /),
+        '(root): Unrecognized key: "verbose"',
+      ]),
+    );
+    expect(result.issues).toHaveLength(10);
+  });
+
+  it('reports missing required fields', () => {
+    const result = parseConfig(EdgeConfigSchema, {});
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const paths = result.issues.map((i) => i.slice(0, i.indexOf(':')));
+    expect(paths.sort()).toEqual(['deviceId', 'gatewayUrl', 'modelsDir', 'source', 'token']);
+  });
+
+  it('rejects a non-object', () => {
+    expect(parseConfig(EdgeConfigSchema, 'cam-01')).toEqual({
+      ok: false,
+      issues: [expect.stringMatching(/^\(root\): .*expected object/)],
+    });
+  });
+});
+
+describe('GatewayConfigSchema', () => {
+  const gatewayMinimal = { modelsDir: '/models', devices: [{ id: 'cam-01', token: '12345678' }] };
+
+  it('applies defaults', () => {
+    expect(parseConfig(GatewayConfigSchema, gatewayMinimal)).toEqual({
+      ok: true,
+      config: {
+        ...gatewayMinimal,
+        host: '127.0.0.1',
+        port: 8787,
+        cloudModel: 'mobilenetv2-12-int8',
+        maxPayloadBytes: 4 * 1024 * 1024,
+        threads: 1,
+        logLevel: 'info',
+      },
+    });
+  });
+
+  it('accepts port 0 (ephemeral, for tests) and an empty device list', () => {
+    const result = parseConfig(GatewayConfigSchema, { modelsDir: '/models', devices: [], port: 0 });
+    expect(result.ok && result.config.port).toBe(0);
+  });
+
+  it('rejects short device tokens and lists every problem', () => {
+    const result = parseConfig(GatewayConfigSchema, {
+      port: 65536,
+      devices: [
+        { id: 'cam-01', token: 'short' },
+        { id: 'bad id', token: 'long-enough-token' },
+        { id: 'cam-03', token: 'long-enough-token', admin: true },
+      ],
+      threads: 0,
+      cloudModel: 'gpt',
+    });
+    expect(result).toEqual({
+      ok: false,
+      issues: expect.arrayContaining([
+        expect.stringMatching(/^port: .*<=65535/),
+        'modelsDir: Invalid input: expected string, received undefined',
+        'devices.0.token: device tokens need at least 8 characters',
+        'devices.1.id: device id: letters, digits, ".", "_" or "-"',
+        'devices.2: Unrecognized key: "admin"',
+        expect.stringMatching(/^threads: /),
+        expect.stringMatching(/^cloudModel: /),
+      ]),
+    });
+    expect(!result.ok && result.issues).toHaveLength(7);
+  });
+});
+
+describe('PolicySchema and LogLevelSchema', () => {
+  it('parse on their own', () => {
+    expect(PolicySchema.parse({ kind: 'threshold' })).toEqual({
+      kind: 'threshold',
+      measure: 'maxProb',
+      threshold: 0.5,
+    });
+    expect(PolicySchema.safeParse({ kind: 'always' }).success).toBe(false);
+    expect(PolicySchema.safeParse({ kind: 'threshold', measure: 'variance' }).success).toBe(false);
+    expect(LogLevelSchema.options).toEqual(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+  });
+});

@@ -1,0 +1,248 @@
+import {
+  ClientTextMessageSchema,
+  DeviceIdSchema,
+  EDGE_WS_PATH,
+  FrameHeaderSchema,
+  HelloSchema,
+  type Parsed,
+  PROTOCOL_VERSION,
+  parseJsonMessage,
+  ServerMessageSchema,
+  WireErrorCode,
+} from '@squeezegate/shared';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Golden corpus: every wire message shape, valid and invalid, through the schema the receiver
+ * uses. Valid entries must come back unchanged; invalid ones must fail with an error that
+ * points at what is wrong (`expect` is a substring of the error).
+ */
+type Target = 'hello' | 'client' | 'server' | 'frame';
+type Case =
+  | { name: string; target: Target; ok: true; message: unknown }
+  | ({ name: string; target: Target; ok: false } & ({ message: unknown } | { text: string }) & {
+        expect: string;
+      });
+
+function parse(target: Target, text: string): Parsed<unknown> {
+  switch (target) {
+    case 'hello':
+      return parseJsonMessage(HelloSchema, text);
+    case 'client':
+      return parseJsonMessage(ClientTextMessageSchema, text);
+    case 'server':
+      return parseJsonMessage(ServerMessageSchema, text);
+    case 'frame':
+      return parseJsonMessage(FrameHeaderSchema, text);
+  }
+}
+
+const hello = { type: 'hello', protocol: PROTOCOL_VERSION, deviceId: 'cam-01', token: 'secret-token' };
+const welcome = {
+  type: 'welcome',
+  protocol: PROTOCOL_VERSION,
+  deviceId: 'cam-01',
+  cloudModel: 'mobilenetv2-12-int8',
+  maxPayloadBytes: 4_194_304,
+};
+const score = { index: 207, label: 'golden retriever', p: 0.83 };
+const result = { type: 'result', frameId: 'f-1', model: 'mobilenetv2-12-int8', top: [score], inferMs: 12.5 };
+const error = { type: 'error', code: 'IMAGE_UNDECODABLE', message: 'cannot decode image', frameId: 'f-1' };
+const frame = { type: 'frame', frameId: 'f-1', seq: 0, view: 'crop', mime: 'image/jpeg' };
+
+const long = (n: number): string => 'a'.repeat(n);
+const valid = (target: Target, name: string, message: unknown): Case => ({ name, target, ok: true, message });
+const invalid = (target: Target, name: string, message: unknown, expectText: string): Case => ({
+  name,
+  target,
+  ok: false,
+  message,
+  expect: expectText,
+});
+const notJson = (target: Target, name: string, text: string): Case => ({
+  name,
+  target,
+  ok: false,
+  text,
+  expect: 'not valid JSON',
+});
+
+const CORPUS: Case[] = [
+  // hello (edge → gateway)
+  valid('hello', 'minimal hello', hello),
+  valid('hello', 'hello with agent', { ...hello, agent: 'squeezegate-edge/0.1.0' }),
+  valid('hello', 'hello from a future protocol (the gateway answers PROTOCOL_VERSION)', {
+    ...hello,
+    protocol: 2,
+  }),
+  valid('hello', 'device id of 64 characters', { ...hello, deviceId: long(64) }),
+  valid('hello', 'device id with . _ -', { ...hello, deviceId: 'Cam_1.lobby-East' }),
+  valid('hello', 'token of 512 characters', { ...hello, token: long(512) }),
+  invalid('hello', 'protocol as a string', { ...hello, protocol: '1' }, 'protocol'),
+  invalid('hello', 'protocol 0', { ...hello, protocol: 0 }, 'protocol'),
+  invalid('hello', 'fractional protocol', { ...hello, protocol: 1.5 }, 'protocol'),
+  invalid('hello', 'missing token', { type: 'hello', protocol: 1, deviceId: 'cam-01' }, 'token'),
+  invalid('hello', 'empty token', { ...hello, token: '' }, 'token'),
+  invalid('hello', 'token over 512 characters', { ...hello, token: long(513) }, 'token'),
+  invalid('hello', 'token as a number', { ...hello, token: 12345678 }, 'token'),
+  invalid('hello', 'device id with a space', { ...hello, deviceId: 'cam 01' }, 'device id: letters, digits'),
+  invalid('hello', 'device id with a slash', { ...hello, deviceId: '../etc' }, 'deviceId'),
+  invalid('hello', 'device id with non-ASCII', { ...hello, deviceId: 'câmera' }, 'deviceId'),
+  invalid('hello', 'empty device id', { ...hello, deviceId: '' }, 'deviceId'),
+  invalid('hello', 'device id over 64 characters', { ...hello, deviceId: long(65) }, 'deviceId'),
+  invalid('hello', 'agent over 100 characters', { ...hello, agent: long(101) }, 'agent'),
+  invalid('hello', 'extra key', { ...hello, admin: true }, 'Unrecognized key: "admin"'),
+  invalid('hello', 'wrong type tag', { ...hello, type: 'Hello' }, 'type'),
+  invalid('hello', 'JSON array', [hello], 'expected object'),
+  invalid('hello', 'JSON null', null, 'expected object'),
+  invalid('hello', 'JSON string', 'hello', 'expected object'),
+  notJson('hello', 'truncated JSON', JSON.stringify(hello).slice(0, -1)),
+  notJson('hello', 'empty text', ''),
+  notJson('hello', 'plain text', 'hello gateway'),
+  notJson('hello', 'single-quoted JSON', "{'type':'hello'}"),
+  // the client text union: only hello travels as text, frames are binary envelopes
+  valid('client', 'hello through the client union', hello),
+  invalid('client', 'frame header as a text message', frame, 'type'),
+  invalid('client', 'message without type', { protocol: 1 }, 'type'),
+
+  // welcome (gateway → edge)
+  valid('server', 'welcome', welcome),
+  invalid('server', 'welcome for another protocol', { ...welcome, protocol: 2 }, 'protocol'),
+  invalid('server', 'welcome with zero payload limit', { ...welcome, maxPayloadBytes: 0 }, 'maxPayloadBytes'),
+  invalid(
+    'server',
+    'welcome with fractional payload limit',
+    { ...welcome, maxPayloadBytes: 1.5 },
+    'maxPayloadBytes',
+  ),
+  invalid('server', 'welcome without cloud model', { ...welcome, cloudModel: undefined }, 'cloudModel'),
+  invalid('server', 'welcome with bad device id', { ...welcome, deviceId: 'a b' }, 'deviceId'),
+  invalid(
+    'server',
+    'welcome with extra key',
+    { ...welcome, sessionId: 'x' },
+    'Unrecognized key: "sessionId"',
+  ),
+
+  // result
+  valid('server', 'result with one score', result),
+  valid('server', 'result with ten scores', { ...result, top: Array.from({ length: 10 }, () => score) }),
+  valid('server', 'result with p at the bounds', {
+    ...result,
+    top: [
+      { ...score, p: 1 },
+      { ...score, p: 0 },
+    ],
+  }),
+  valid('server', 'result with frame id of 128 characters', { ...result, frameId: long(128) }),
+  invalid('server', 'result with no scores', { ...result, top: [] }, 'top'),
+  invalid(
+    'server',
+    'result with eleven scores',
+    { ...result, top: Array.from({ length: 11 }, () => score) },
+    'top',
+  ),
+  invalid('server', 'score above 1', { ...result, top: [{ ...score, p: 1.01 }] }, 'top[0].p'),
+  invalid('server', 'negative score', { ...result, top: [{ ...score, p: -0.1 }] }, 'top[0].p'),
+  invalid('server', 'negative class index', { ...result, top: [{ ...score, index: -1 }] }, 'top[0].index'),
+  invalid('server', 'fractional class index', { ...result, top: [{ ...score, index: 2.5 }] }, 'top[0].index'),
+  invalid(
+    'server',
+    'extra key in a score',
+    { ...result, top: [{ ...score, logit: 3 }] },
+    'Unrecognized key: "logit"',
+  ),
+  invalid('server', 'negative inference time', { ...result, inferMs: -1 }, 'inferMs'),
+  invalid('server', 'inference time as a string', { ...result, inferMs: '12' }, 'inferMs'),
+  invalid('server', 'empty frame id', { ...result, frameId: '' }, 'frameId'),
+  invalid('server', 'frame id over 128 characters', { ...result, frameId: long(129) }, 'frameId'),
+  invalid('server', 'result without model', { ...result, model: undefined }, 'model'),
+
+  // error
+  valid('server', 'frame error', error),
+  valid('server', 'session error without frame id', {
+    type: 'error',
+    code: 'AUTH_FAILED',
+    message: 'bad token',
+  }),
+  valid('server', 'error message of 2000 characters', { ...error, message: long(2000) }),
+  invalid('server', 'unknown error code', { ...error, code: 'TEAPOT' }, 'code'),
+  invalid('server', 'error message over 2000 characters', { ...error, message: long(2001) }, 'message'),
+  invalid('server', 'error without message', { type: 'error', code: 'BAD_MESSAGE' }, 'message'),
+  invalid(
+    'server',
+    'error carrying a stack',
+    { ...error, stack: 'Error: at x.ts:1' },
+    'Unrecognized key: "stack"',
+  ),
+
+  // the server union
+  invalid(
+    'server',
+    'unknown server message type',
+    { type: 'bye' },
+    "Expected 'welcome' | 'result' | 'error'",
+  ),
+  invalid('server', 'hello sent to the edge', hello, 'type'),
+  invalid('server', 'server message without type', { code: 'BAD_MESSAGE', message: 'x' }, 'type'),
+  notJson('server', 'binary garbage as text', '\u0000\u0001SQZF'),
+
+  // frame header (inside the binary envelope)
+  valid('frame', 'frame header', frame),
+  valid('frame', 'full frame with capture time', {
+    ...frame,
+    view: 'full',
+    mime: 'image/png',
+    capturedAt: 1_700_000_000_000,
+  }),
+  valid('frame', 'webp frame', { ...frame, mime: 'image/webp', seq: 42 }),
+  invalid('frame', 'negative seq', { ...frame, seq: -1 }, 'seq'),
+  invalid('frame', 'fractional seq', { ...frame, seq: 0.5 }, 'seq'),
+  invalid('frame', 'seq as a string', { ...frame, seq: '0' }, 'seq'),
+  invalid('frame', 'unknown view', { ...frame, view: 'thumbnail' }, 'view'),
+  invalid('frame', 'unsupported mime type', { ...frame, mime: 'image/gif' }, 'mime'),
+  invalid('frame', 'negative capture time', { ...frame, capturedAt: -5 }, 'capturedAt'),
+  invalid('frame', 'frame id over 128 characters', { ...frame, frameId: long(129) }, 'frameId'),
+  invalid(
+    'frame',
+    'missing frame id',
+    { type: 'frame', seq: 0, view: 'crop', mime: 'image/jpeg' },
+    'frameId',
+  ),
+  invalid('frame', 'extra key', { ...frame, deviceId: 'cam-01' }, 'Unrecognized key: "deviceId"'),
+  invalid('frame', 'hello as a frame header', hello, 'type'),
+];
+
+describe('protocol corpus', () => {
+  it.each(CORPUS.map((c) => [`${c.ok ? 'accepts' : 'rejects'} ${c.target}: ${c.name}`, c] as const))(
+    '%s',
+    (_, c) => {
+      const text = 'text' in c ? c.text : JSON.stringify(c.message);
+      const parsed = parse(c.target, text);
+      if (c.ok) {
+        expect(parsed).toEqual({ ok: true, value: c.message });
+      } else {
+        expect(parsed.ok).toBe(false);
+        if (!parsed.ok) expect(parsed.error).toContain(c.expect);
+      }
+    },
+  );
+
+  it('covers every wire error code', () => {
+    for (const code of Object.values(WireErrorCode)) {
+      expect(parseJsonMessage(ServerMessageSchema, JSON.stringify({ ...error, code })).ok, code).toBe(true);
+    }
+  });
+});
+
+describe('protocol constants', () => {
+  it('pins the version and the path', () => {
+    expect(PROTOCOL_VERSION).toBe(1);
+    expect(EDGE_WS_PATH).toBe('/v1/edge');
+  });
+
+  it('exposes the device id rule on its own', () => {
+    expect(DeviceIdSchema.safeParse('cam-01').success).toBe(true);
+    expect(DeviceIdSchema.safeParse('cam 01').success).toBe(false);
+  });
+});
