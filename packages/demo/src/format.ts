@@ -9,7 +9,7 @@ export function formatSummary(s: DemoSummary): string {
   const rows: [string, string][] = [
     ['dataset', s.dataset],
     ['edges', `${s.edges} × ${s.edgeModel} → gateway ${s.cloudModel}`],
-    ['policy', `offload when ${s.policy.measure} < ${s.policy.threshold}`],
+    ['policy', s.policy],
     ['frames', String(s.frames)],
     ['offloaded', `${s.offloaded} (${pct(s.offloadRate)}), ${s.cloudAnswered} answered by the cloud`],
     ['failed frames', String(s.failed)],

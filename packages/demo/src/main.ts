@@ -2,11 +2,19 @@
 // `npm start`: a gateway and N edge agents on loopback over a directory of images.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { SourceError } from '@squeezegate/edge';
 import {
-  CONFIDENCE_MEASURES,
-  type ConfidenceMeasure,
+  POLICY_FLAGS,
+  POLICY_HELP,
+  payloadFromFlags,
+  policyFromFlags,
+  readConfigFile,
+  SourceError,
+} from '@squeezegate/edge';
+import {
   ModelLoadError,
+  PayloadSchema,
+  PolicySchema,
+  parseConfig,
   resolveModelsDir,
 } from '@squeezegate/shared';
 import cliProgress from 'cli-progress';
@@ -24,16 +32,17 @@ Options (environment variable in brackets):
   --models-dir <dir>   model files [SQUEEZEGATE_MODELS_DIR] (default ./models)
   --edges <n>          number of edge agents (default 2)
   --limit <n>          replay only the first n frames
-  --measure <m>        maxProb | margin | entropy (default maxProb)
-  --threshold <t>      offload when confidence < t (default 0.5)
+  --config <file>      policy/payload JSON fragment, e.g. from \`squeezegate-edge calibrate\`
   --json <file>        also write the summary as JSON
   --records <file>     write every frame's result as JSON lines
   --log-level <level>  (default warn)
   -h, --help
 
+${POLICY_HELP}
 Examples:
   SQUEEZEGATE_MODELS_DIR=../shared/models npm start -- --dataset ../shared/datasets/imagenet-sample
   npm start -- --limit 100 --edges 4 --json out/summary.json
+  npm start -- --policy rate --target 0.3 --payload original
 
 Exit codes: 0 done, 1 failure, 2 bad options or no dataset, 3 model files missing, 4 dataset unreadable.
 `;
@@ -48,38 +57,39 @@ The labelled sample used in the README is 1000 ImageNet photos, one per class
 manifest.csv (columns file,class_index) the summary includes accuracy.
 `;
 
-const fail = (code: number, message: string): never => {
+function fail(code: number, message: string): never {
   process.stderr.write(message.endsWith('\n') ? message : `${message}\n`);
   process.exit(code);
-};
-
-let values: Record<string, string | boolean | undefined>;
-try {
-  ({ values } = parseArgs({
-    options: {
-      dataset: { type: 'string' },
-      'models-dir': { type: 'string' },
-      edges: { type: 'string' },
-      limit: { type: 'string' },
-      measure: { type: 'string' },
-      threshold: { type: 'string' },
-      json: { type: 'string' },
-      records: { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (err) {
-  fail(2, `${(err as Error).message}\n\n${HELP}`);
-  throw err;
 }
+
+function parse(): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({
+      options: {
+        dataset: { type: 'string' },
+        'models-dir': { type: 'string' },
+        edges: { type: 'string' },
+        limit: { type: 'string' },
+        config: { type: 'string' },
+        json: { type: 'string' },
+        records: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        ...POLICY_FLAGS,
+      },
+    }).values;
+  } catch (err) {
+    return fail(2, `${(err as Error).message}\n\n${HELP}`);
+  }
+}
+
+const values = parse();
 if (values.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
 const s = (k: string) => values[k] as string | undefined;
-const datasetDir = s('dataset') ?? process.env.SQUEEZEGATE_DATASET_DIR;
-if (!datasetDir) fail(2, NO_DATASET);
+const datasetDir = s('dataset') ?? process.env.SQUEEZEGATE_DATASET_DIR ?? fail(2, NO_DATASET);
 const int = (name: string, fallback?: number) => {
   const raw = s(name);
   if (raw === undefined) return fallback;
@@ -89,11 +99,27 @@ const int = (name: string, fallback?: number) => {
 };
 const edges = int('edges', 2)!;
 const limit = int('limit');
-const measure = (s('measure') ?? 'maxProb') as ConfidenceMeasure;
-if (!CONFIDENCE_MEASURES.includes(measure))
-  fail(2, `--measure must be one of ${CONFIDENCE_MEASURES.join(', ')}`);
-const threshold = Number(s('threshold') ?? 0.5);
-if (!(threshold >= 0 && threshold <= 1)) fail(2, '--threshold must be between 0 and 1');
+
+let file: Record<string, unknown> = {};
+if (s('config')) {
+  const read = await readConfigFile(s('config')!);
+  file = read.ok ? read.value : fail(2, read.issues.join('\n'));
+}
+const policy = parseConfig(
+  PolicySchema,
+  policyFromFlags(values, file.policy as Record<string, unknown> | undefined) ?? { kind: 'threshold' },
+);
+const payload = parseConfig(
+  PayloadSchema,
+  payloadFromFlags(values, file.payload as Record<string, unknown> | undefined) ?? {},
+);
+if (!policy.ok || !payload.ok) {
+  const issues = [
+    ...(policy.ok ? [] : policy.issues.map((i) => `policy.${i}`)),
+    ...(payload.ok ? [] : payload.issues.map((i) => `payload.${i}`)),
+  ];
+  fail(2, `invalid options:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+}
 
 const logger = pino({ level: s('log-level') ?? 'warn' }, pino.destination(2));
 const controller = new AbortController();
@@ -105,12 +131,12 @@ const bar = new cliProgress.SingleBar(
 );
 try {
   const result = await runDemo({
-    datasetDir: datasetDir!,
+    datasetDir,
     modelsDir: resolveModelsDir({ configured: s('models-dir') ?? process.env.SQUEEZEGATE_MODELS_DIR }),
     edges,
     limit,
-    measure,
-    threshold,
+    policy: policy.config,
+    payload: payload.config,
     logger,
     signal: controller.signal,
     onStart: (frames) => bar.start(frames, 0, { phase: 'cascade  ' }),
@@ -124,16 +150,10 @@ try {
     },
   });
   bar.stop();
-  if (s('records')) {
-    await writeFile(
-      s('records')!,
-      result.records
-        .map((r) => JSON.stringify(r))
-        .join('\n')
-        .concat('\n'),
-    );
-  }
-  if (s('json')) await writeFile(s('json')!, `${JSON.stringify(result.summary, null, 2)}\n`);
+  const records = s('records');
+  if (records) await writeFile(records, result.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const json = s('json');
+  if (json) await writeFile(json, `${JSON.stringify(result.summary, null, 2)}\n`);
   process.stdout.write(`\nsqueezegate cascade\n${formatSummary(result.summary)}`);
 } catch (err) {
   bar.stop();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import {
   createEdgeRuntime,
+  describePolicy,
   type EdgeRuntime,
   type FrameRecord,
   openDirectorySource,
@@ -9,12 +10,13 @@ import {
 } from '@squeezegate/edge';
 import { createGateway } from '@squeezegate/gateway';
 import {
-  type ConfidenceMeasure,
   createOnnxClassifier,
   type EdgeConfig,
   EdgeConfigSchema,
   GatewayConfigSchema,
   type ModelId,
+  type PayloadConfig,
+  type PolicyConfig,
   resolveModel,
   toModelView,
   topK,
@@ -27,8 +29,10 @@ export interface DemoOptions {
   edges: number;
   limit?: number | undefined;
   edgeModel?: ModelId;
-  measure?: ConfidenceMeasure;
-  threshold?: number;
+  /** Default: threshold on maxProb at 0.5. */
+  policy?: PolicyConfig;
+  /** Default: the model-sized crop at JPEG quality 85. */
+  payload?: PayloadConfig;
   deadlineMs?: number;
   logger: Logger;
   /** Called once the agents are up, with the number of frames they will replay. */
@@ -46,7 +50,8 @@ export interface DemoSummary {
   edges: number;
   edgeModel: string;
   cloudModel: string;
-  policy: EdgeConfig['policy'];
+  /** The policy in words, e.g. "offload when maxProb < 0.5, sends crop q85". */
+  policy: string;
   frames: number;
   offloaded: number;
   offloadRate: number;
@@ -91,6 +96,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await using sharedClassifier = await createOnnxClassifier(edgeModel);
   const records: FrameRecord[] = [];
   const runtimes: EdgeRuntime[] = [];
+  const edgeConfigs: EdgeConfig[] = [];
   try {
     for (const [i, device] of devices.entries()) {
       const config = EdgeConfigSchema.parse({
@@ -99,14 +105,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         gatewayUrl: gateway.edgeUrl,
         modelsDir,
         model: edgeModel.spec.id,
-        policy: {
-          kind: 'threshold',
-          measure: options.measure ?? 'maxProb',
-          threshold: options.threshold ?? 0.5,
-        },
+        policy: options.policy,
+        payload: options.payload,
         deadlineMs: options.deadlineMs ?? 2000,
         source: { dir: datasetDir, limit, offset: i, stride: edges },
       });
+      edgeConfigs.push(config);
       runtimes.push(
         await createEdgeRuntime({
           config,
@@ -136,11 +140,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       edges,
       edgeModel: edgeModel.spec.id,
       cloudModel: gatewayConfig.cloudModel,
-      policy: {
-        kind: 'threshold',
-        measure: options.measure ?? 'maxProb',
-        threshold: options.threshold ?? 0.5,
-      },
+      policy: describePolicy(edgeConfigs[0]!.policy, edgeConfigs[0]!.payload),
       frames: s.frames,
       offloaded: s.offloaded,
       offloadRate: s.offloadRate,

@@ -3,9 +3,36 @@ export { createEdgeAgent } from './agent/edge-agent.ts';
 export type { Answer, CloudOutcome, FrameRecord } from './agent/frame-record.ts';
 export type { RunSummary } from './agent/summary.ts';
 export { percentile, summarize } from './agent/summary.ts';
-export { EDGE_HELP, edgeConfigFromCli } from './cli-config.ts';
-export type { Decision } from './policy/threshold.ts';
-export { decide } from './policy/threshold.ts';
+export { CALIBRATE_HELP, formatCalibration, parseCalibrateArgs } from './cli/calibrate.ts';
+export { EDGE_HELP, edgeConfigFromCli, readConfigFile } from './cli/edge-config.ts';
+export {
+  describePolicy,
+  POLICY_FLAGS,
+  POLICY_HELP,
+  payloadFromFlags,
+  policyFromFlags,
+} from './cli/policy-flags.ts';
+export type {
+  CalibrateOptions,
+  CalibrationReport,
+  CalibrationTarget,
+  Interval,
+} from './evaluation/calibrate.ts';
+export { CalibrationError, calibrate } from './evaluation/calibrate.ts';
+export { fitDeferralRule } from './evaluation/logistic.ts';
+export type { PredictDatasetOptions } from './evaluation/predict-dataset.ts';
+export { predictDataset } from './evaluation/predict-dataset.ts';
+export type { CloudVariant, CloudView, FramePrediction, PredictOptions } from './evaluation/predictions.ts';
+export { payloadOf, predictSet, variantOf } from './evaluation/predictions.ts';
+export { poisson1, quantile, seededRandom, shuffled } from './evaluation/random.ts';
+export type { FittedScorer, Scorer } from './evaluation/scorers.ts';
+export { argmax, calibrationError, fitScorer } from './evaluation/scorers.ts';
+export type { CurvePoint, Outcome } from './evaluation/sweep.ts';
+export { curveByScore, minOffloadFor, oracleMask, pointForSet } from './evaluation/sweep.ts';
+export { createPolicy } from './policy/create-policy.ts';
+export type { Decision, Policy, PolicyInput } from './policy/decision.ts';
+export { edgeFeatures } from './policy/features.ts';
+export { deferralScore } from './policy/learned.ts';
 export type { EdgeRuntime, EdgeRuntimeOptions } from './runtime.ts';
 export { createEdgeRuntime } from './runtime.ts';
 export type { DirectorySource, DirectorySourceOptions, SourceFrame } from './source/directory-source.ts';

@@ -1,72 +1,137 @@
 #!/usr/bin/env node
+// squeezegate-edge: the agent on a camera, and its calibrate sub-command.
+// The only edge module that touches `process`.
 import { once } from 'node:events';
-// squeezegate-edge: the agent on a camera. The only edge module that touches `process`.
 import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { ModelLoadError } from '@squeezegate/shared';
+import cliProgress from 'cli-progress';
 import { pino } from 'pino';
 import type { FrameRecord } from './agent/frame-record.ts';
 import { summarize } from './agent/summary.ts';
-import { EDGE_HELP, edgeConfigFromCli } from './cli-config.ts';
+import { CALIBRATE_HELP, formatCalibration, parseCalibrateArgs } from './cli/calibrate.ts';
+import { EDGE_HELP, edgeConfigFromCli } from './cli/edge-config.ts';
+import { CalibrationError, calibrate } from './evaluation/calibrate.ts';
+import { predictDataset } from './evaluation/predict-dataset.ts';
 import { createEdgeRuntime } from './runtime.ts';
 import { SourceError } from './source/directory-source.ts';
 
-const parsed = edgeConfigFromCli(process.argv.slice(2), process.env);
-if (parsed.ok === 'help') {
-  process.stdout.write(EDGE_HELP);
-  process.exit(0);
-}
-if (!parsed.ok) {
+const EXIT = { OK: 0, FAILED: 1, CONFIG: 2, MODELS: 3, SOURCE: 4, UNREACHABLE: 5 } as const;
+
+function configError(command: string, issues: readonly string[]): never {
   process.stderr.write(
-    `squeezegate-edge: invalid configuration\n${parsed.issues.map((i) => `  - ${i}`).join('\n')}\n\nSee squeezegate-edge --help.\n`,
+    `${command}: invalid configuration\n${issues.map((i) => `  - ${i}`).join('\n')}\n\nSee ${command} --help.\n`,
   );
-  process.exit(2);
-}
-const config = parsed.config;
-const logger = pino({ level: config.logLevel, redact: ['token', '*.token'] }, pino.destination(2));
-const out = config.output === '-' ? process.stdout : createWriteStream(config.output);
-const records: FrameRecord[] = [];
-
-const controller = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    logger.info({ signal }, 'stopping capture; finishing frames in flight');
-    controller.abort();
-  });
+  process.exit(EXIT.CONFIG);
 }
 
-let code = 0;
-try {
-  await using runtime = await createEdgeRuntime({
-    config,
-    logger,
-    onRecord: (record) => {
-      records.push(record);
-      out.write(`${JSON.stringify(record)}\n`);
-    },
-  });
-  if (runtime.link?.state !== 'open') {
-    logger.warn(
-      { reason: runtime.link?.lastError },
-      'gateway unavailable: every frame keeps its local answer',
+function knownFailure(err: unknown): number | null {
+  if (err instanceof ModelLoadError) return EXIT.MODELS;
+  if (err instanceof SourceError) return EXIT.SOURCE;
+  if (err instanceof CalibrationError) return EXIT.UNREACHABLE;
+  return null;
+}
+
+async function runCalibrate(argv: string[]): Promise<number> {
+  const parsed = parseCalibrateArgs(argv, process.env);
+  if (parsed.ok === 'help') {
+    process.stdout.write(CALIBRATE_HELP);
+    return EXIT.OK;
+  }
+  if (!parsed.ok) configError('squeezegate-edge calibrate', parsed.issues);
+  const { cli } = parsed;
+  const bar = new cliProgress.SingleBar(
+    { format: ' {phase} {bar} {value}/{total}', stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  try {
+    const set = await predictDataset({
+      dir: cli.dataset,
+      modelsDir: cli.modelsDir,
+      edgeModel: cli.edgeModel,
+      variants: cli.options.variants,
+      cacheDir: cli.cacheDir,
+      limit: cli.limit,
+      onProgress: (done, total) => {
+        if (done === 1) bar.start(total, 0, { phase: 'inference' });
+        bar.update(done);
+      },
+    });
+    bar.stop();
+    for (const s of set.skipped) process.stderr.write(`skipped ${s.name}: ${s.error}\n`);
+    const report = calibrate({
+      ...cli.options,
+      predictions: set.predictions,
+      onProgress: (done, total) => {
+        if (done === 1) bar.start(total, 0, { phase: 'splits   ' });
+        bar.update(done);
+      },
+    });
+    bar.stop();
+    process.stderr.write(
+      `\nsqueezegate calibration (${set.edgeModel} → ${set.cloudModel})\n${formatCalibration(report)}`,
     );
-  }
-  await runtime.run({ signal: controller.signal });
-  logger.info({ summary: summarize(records), link: runtime.link?.stats() }, 'run finished');
-} catch (err) {
-  if (err instanceof ModelLoadError) {
-    logger.fatal({ code: err.code, file: err.file }, err.message);
-    code = 3;
-  } else if (err instanceof SourceError) {
-    logger.fatal({ code: err.code }, err.message);
-    code = 4;
-  } else {
-    logger.fatal({ err }, 'agent failed');
-    code = 1;
+    const fragment = `${JSON.stringify(report.fragment, null, 2)}\n`;
+    if (cli.out) await writeFile(cli.out, fragment);
+    else process.stdout.write(fragment);
+    if (cli.json) await writeFile(cli.json, `${JSON.stringify(report, null, 2)}\n`);
+    return EXIT.OK;
+  } catch (err) {
+    bar.stop();
+    const code = knownFailure(err);
+    process.stderr.write(`squeezegate-edge calibrate: ${(err as Error).message}\n`);
+    return code ?? EXIT.FAILED;
   }
 }
-if (out !== process.stdout) {
-  out.end();
-  await once(out, 'finish');
+
+async function runAgent(argv: string[]): Promise<number> {
+  const parsed = await edgeConfigFromCli(argv, process.env);
+  if (parsed.ok === 'help') {
+    process.stdout.write(EDGE_HELP);
+    return EXIT.OK;
+  }
+  if (!parsed.ok) configError('squeezegate-edge', parsed.issues);
+  const config = parsed.config;
+  const logger = pino({ level: config.logLevel, redact: ['token', '*.token'] }, pino.destination(2));
+  const out = config.output === '-' ? process.stdout : createWriteStream(config.output);
+  const records: FrameRecord[] = [];
+  const controller = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'stopping capture; finishing frames in flight');
+      controller.abort();
+    });
+  }
+  let code: number = EXIT.OK;
+  try {
+    await using runtime = await createEdgeRuntime({
+      config,
+      logger,
+      onRecord: (record) => {
+        records.push(record);
+        out.write(`${JSON.stringify(record)}\n`);
+      },
+    });
+    if (runtime.link?.state !== 'open') {
+      logger.warn(
+        { reason: runtime.link?.lastError },
+        'gateway unavailable: every frame keeps its local answer',
+      );
+    }
+    await runtime.run({ signal: controller.signal });
+    logger.info({ summary: summarize(records), link: runtime.link?.stats() }, 'run finished');
+  } catch (err) {
+    code = knownFailure(err) ?? EXIT.FAILED;
+    if (code === EXIT.FAILED) logger.fatal({ err }, 'agent failed');
+    else logger.fatal({ code: (err as { code?: string }).code }, (err as Error).message);
+  }
+  if (out !== process.stdout) {
+    out.end();
+    await once(out, 'finish');
+  }
+  logger.flush();
+  return code;
 }
-logger.flush();
-process.exitCode = code;
+
+const [first, ...rest] = process.argv.slice(2);
+process.exitCode = first === 'calibrate' ? await runCalibrate(rest) : await runAgent(process.argv.slice(2));

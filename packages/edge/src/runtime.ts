@@ -8,6 +8,7 @@ import {
 import type { Logger } from 'pino';
 import { createEdgeAgent } from './agent/edge-agent.ts';
 import type { FrameRecord } from './agent/frame-record.ts';
+import { createPolicy } from './policy/create-policy.ts';
 import { type DirectorySource, openDirectorySource } from './source/directory-source.ts';
 import { createGatewayLink, type GatewayLink } from './transport/gateway-link.ts';
 
@@ -55,8 +56,8 @@ export async function createEdgeRuntime(options: EdgeRuntimeOptions): Promise<Ed
     classifier,
     labels,
     link,
-    policy: config.policy,
-    jpegQuality: config.jpegQuality,
+    policy: createPolicy(config.policy),
+    payload: config.payload,
     deadlineMs: config.deadlineMs,
     maxInFlight: config.maxInFlight,
     logger,

@@ -1,13 +1,36 @@
+export type { LabelledProbs } from './confidence/calibration.ts';
+export { eceAt, expectedCalibrationError, fitTemperature, nllAt } from './confidence/calibration.ts';
 export type { ConfidenceMeasure, Ranked } from './confidence/measures.ts';
-export { CONFIDENCE_MEASURES, confidence, confidences, softmax, topK } from './confidence/measures.ts';
-export type { ConfigResult, EdgeConfig, GatewayConfig, PolicyConfig } from './config/schemas.ts';
+export {
+  CONFIDENCE_MEASURES,
+  confidence,
+  confidences,
+  softmax,
+  temper,
+  topK,
+} from './confidence/measures.ts';
+export type {
+  ConfigResult,
+  EdgeConfig,
+  GatewayConfig,
+  LearnedFeature,
+  LearnedRule,
+  PayloadConfig,
+  PolicyConfig,
+  PolicyKind,
+} from './config/schemas.ts';
 export {
   EdgeConfigSchema,
   GatewayConfigSchema,
+  LEARNED_FEATURES,
+  LearnedRuleSchema,
   LogLevelSchema,
+  PayloadSchema,
   PolicySchema,
   parseConfig,
 } from './config/schemas.ts';
+export type { ShapedPayload } from './image/payload.ts';
+export { shapePayload } from './image/payload.ts';
 export type { FrameView, ModelView } from './image/preprocess.ts';
 export {
   encodeJpeg,

@@ -2,15 +2,15 @@ import { readFile } from 'node:fs/promises';
 import {
   type Classifier,
   confidences,
-  encodeJpeg,
   ImageDecodeError,
-  type ModelView,
-  type PolicyConfig,
+  type PayloadConfig,
+  type ShapedPayload,
+  shapePayload,
   toModelView,
   topK,
 } from '@squeezegate/shared';
 import type { Logger } from 'pino';
-import { decide } from '../policy/threshold.ts';
+import type { Policy } from '../policy/decision.ts';
 import type { DirectorySource, SourceFrame } from '../source/directory-source.ts';
 import type { GatewayLink } from '../transport/gateway-link.ts';
 import type { Answer, CloudOutcome, FrameRecord } from './frame-record.ts';
@@ -21,8 +21,8 @@ export interface EdgeAgentOptions {
   labels: readonly string[];
   /** The link to the gateway; null runs edge-only. */
   link: GatewayLink | null;
-  policy: PolicyConfig;
-  jpegQuality: number;
+  policy: Policy;
+  payload: PayloadConfig;
   deadlineMs: number;
   maxInFlight: number;
   logger: Logger;
@@ -39,8 +39,7 @@ export interface EdgeAgent {
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
-  const { deviceId, classifier, labels, link, policy, jpegQuality, deadlineMs, maxInFlight, onRecord } =
-    options;
+  const { deviceId, classifier, labels, link, policy, payload, deadlineMs, maxInFlight, onRecord } = options;
   const now = options.now ?? (() => performance.now());
   const log = options.logger.child({ component: 'agent', deviceId });
   const answer = (index: number, p: number): Answer => ({
@@ -52,13 +51,19 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   async function offload(
     frame: SourceFrame,
     frameId: string,
-    view: ModelView,
+    shaped: ShapedPayload,
   ): Promise<{ cloud: CloudOutcome; bytesSent: number }> {
     if (!link) return { cloud: { status: 'unavailable', reason: 'no gateway configured' }, bytesSent: 0 };
-    const jpeg = await encodeJpeg(view, jpegQuality);
     const { answer: reply, bytesSent } = await link.request(
-      { type: 'frame', frameId, seq: frame.seq, view: 'crop', mime: 'image/jpeg', capturedAt: Date.now() },
-      jpeg,
+      {
+        type: 'frame',
+        frameId,
+        seq: frame.seq,
+        view: shaped.view,
+        mime: shaped.mime,
+        capturedAt: Date.now(),
+      },
+      shaped.bytes,
       { deadlineMs },
     );
     switch (reply.kind) {
@@ -100,9 +105,9 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       const t2 = now();
       const probs = result!.probs;
       const best = topK(probs, 1)[0]!;
-      const confidence = confidences(probs);
+      const confidence = confidences(probs, { temperature: policy.temperature });
       const local = { ...answer(best.index, best.p), confidence };
-      const decision = decide(confidence, policy);
+      const decision = policy.decide({ probs, confidence }, now());
       const timings = { decodeMs: round(t1 - t0), inferMs: round(t2 - t1) };
       if (decision.kind === 'local') {
         onRecord({
@@ -118,9 +123,14 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
         });
         return null;
       }
+      const shaped = await shapePayload(
+        { captured: bytes, view, shortSide: classifier.spec.preprocess.resizeShortSide },
+        payload,
+      );
+      policy.spent(shaped.bytes.length);
       // The cloud round trip runs alongside the next frames; the caller bounds how many.
       const t3 = now();
-      const cloudDone = offload(frame, frameId, view).then(({ cloud, bytesSent }) => {
+      const cloudDone = offload(frame, frameId, shaped).then(({ cloud, bytesSent }) => {
         const final =
           cloud.status === 'ok'
             ? { index: cloud.index, label: cloud.label, p: cloud.p, source: 'cloud' as const }

@@ -1,5 +1,5 @@
 import type { ConfidenceMeasure } from '@squeezegate/shared';
-import type { Decision } from '../policy/threshold.ts';
+import type { Decision } from '../policy/decision.ts';
 
 export interface Answer {
   index: number;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   createEdgeAgent,
+  createPolicy,
   type FrameRecord,
   type GatewayLink,
   type LinkAnswer,
@@ -71,8 +72,8 @@ async function runAgent(link: GatewayLink | null) {
     classifier: fakeClassifier,
     labels,
     link,
-    policy: { kind: 'threshold', measure: 'maxProb', threshold: 0.5 },
-    jpegQuality: 80,
+    policy: createPolicy({ kind: 'threshold', measure: 'maxProb', threshold: 0.5, temperature: 1 }),
+    payload: { kind: 'crop', quality: 80 },
     deadlineMs: 100,
     maxInFlight: 2,
     logger: pino({ level: 'silent' }),

@@ -36,16 +36,32 @@ export function topK(probs: ArrayLike<number>, k: number): Ranked[] {
   return best;
 }
 
-export const CONFIDENCE_MEASURES = ['maxProb', 'margin', 'entropy'] as const;
+export const CONFIDENCE_MEASURES = ['maxProb', 'margin', 'entropy', 'calibrated'] as const;
 export type ConfidenceMeasure = (typeof CONFIDENCE_MEASURES)[number];
+
+/**
+ * Softmax at temperature T from probabilities: softmax(log p / T) equals softmax(logits / T),
+ * since log p differs from the logits by a constant.
+ */
+export function temper(probs: ArrayLike<number>, temperature: number): Float32Array {
+  if (temperature === 1) return Float32Array.from(probs);
+  const scaled = new Float32Array(probs.length);
+  for (let i = 0; i < probs.length; i++) scaled[i] = Math.log(Math.max(probs[i]!, 1e-38)) / temperature;
+  return softmax(scaled);
+}
 
 /**
  * Confidence of a probability vector, higher = surer, all in [0, 1]:
  * - `maxProb`: p(top-1)
  * - `margin`: p(top-1) − p(top-2)
  * - `entropy`: 1 − H(p)/ln(K), normalised entropy turned into a confidence
+ * - `calibrated`: p(top-1) after temperature scaling (see fitTemperature); T = 1 is maxProb
  */
-export function confidence(probs: ArrayLike<number>, measure: ConfidenceMeasure): number {
+export function confidence(
+  probs: ArrayLike<number>,
+  measure: ConfidenceMeasure,
+  options: { temperature?: number } = {},
+): number {
   switch (measure) {
     case 'maxProb':
       return topK(probs, 1)[0]?.p ?? 0;
@@ -61,14 +77,20 @@ export function confidence(probs: ArrayLike<number>, measure: ConfidenceMeasure)
       }
       return probs.length > 1 ? 1 - h / Math.log(probs.length) : 1;
     }
+    case 'calibrated':
+      return confidence(temper(probs, options.temperature ?? 1), 'maxProb');
   }
 }
 
 /** All measures at once, for records and benches. */
-export function confidences(probs: ArrayLike<number>): Record<ConfidenceMeasure, number> {
+export function confidences(
+  probs: ArrayLike<number>,
+  options: { temperature?: number } = {},
+): Record<ConfidenceMeasure, number> {
   return {
     maxProb: confidence(probs, 'maxProb'),
     margin: confidence(probs, 'margin'),
     entropy: confidence(probs, 'entropy'),
+    calibrated: confidence(probs, 'calibrated', options),
   };
 }

@@ -5,16 +5,90 @@ import { DeviceIdSchema } from '../protocol/messages.ts';
 
 export const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+const Measure = z.enum(CONFIDENCE_MEASURES);
+const Temperature = z.number().positive().max(100).default(1);
+const Fraction = z.number().min(0).max(1);
+
 /** Offload when the edge's confidence (by `measure`) is below `threshold`. */
 export const ThresholdPolicySchema = z
   .object({
     kind: z.literal('threshold'),
-    measure: z.enum(CONFIDENCE_MEASURES).default('maxProb'),
-    threshold: z.number().min(0).max(1).default(0.5),
+    measure: Measure.default('maxProb'),
+    threshold: Fraction.default(0.5),
+    /** Softmax temperature for the `calibrated` measure (fitted by `squeezegate-edge calibrate`). */
+    temperature: Temperature,
   })
   .strict();
-export const PolicySchema = z.discriminatedUnion('kind', [ThresholdPolicySchema]);
+
+export const LEARNED_FEATURES = ['p1', 'p2', 'p3', 'margin', 'entropy', 'logP1', 'top5'] as const;
+export type LearnedFeature = (typeof LEARNED_FEATURES)[number];
+
+/** A logistic deferral rule: offload when σ(w·(x−mean)/std + b) ≥ threshold. */
+export const LearnedRuleSchema = z
+  .object({
+    features: z.array(z.enum(LEARNED_FEATURES)).min(1),
+    mean: z.array(z.number()),
+    std: z.array(z.number().positive()),
+    weights: z.array(z.number()),
+    bias: z.number(),
+  })
+  .strict()
+  .refine((r) => [r.mean, r.std, r.weights].every((a) => a.length === r.features.length), {
+    message: 'mean, std and weights need one entry per feature',
+  });
+export type LearnedRule = z.infer<typeof LearnedRuleSchema>;
+
+export const LearnedPolicySchema = z
+  .object({ kind: z.literal('learned'), rule: LearnedRuleSchema, threshold: Fraction.default(0.5) })
+  .strict();
+
+/** Hold a target offload fraction with an online quantile of the confidence and a credit cap. */
+export const RatePolicySchema = z
+  .object({
+    kind: z.literal('rate'),
+    target: Fraction.default(0.3),
+    measure: Measure.default('maxProb'),
+    temperature: Temperature,
+    /** Offloads allowed above the target share in a burst (at least one, or nothing could go). */
+    burst: z.number().min(1).default(3),
+  })
+  .strict();
+
+/** A byte budget per second (token bucket); the least confident frames go first. */
+export const BudgetPolicySchema = z
+  .object({
+    kind: z.literal('budget'),
+    bytesPerSecond: z.number().positive(),
+    /** Bucket size; default two seconds of budget. */
+    burstBytes: z.number().positive().optional(),
+    measure: Measure.default('maxProb'),
+    temperature: Temperature,
+    threshold: Fraction.default(0.5),
+  })
+  .strict();
+
+export const PolicySchema = z.discriminatedUnion('kind', [
+  ThresholdPolicySchema,
+  LearnedPolicySchema,
+  RatePolicySchema,
+  BudgetPolicySchema,
+  z.object({ kind: z.literal('never') }).strict(),
+  z.object({ kind: z.literal('always') }).strict(),
+]);
 export type PolicyConfig = z.infer<typeof PolicySchema>;
+export type PolicyKind = PolicyConfig['kind'];
+
+/**
+ * What an offloaded frame sends: the model-sized crop, the whole frame scaled to the model's
+ * short side, each re-encoded as JPEG at `quality`, or the file as captured.
+ */
+export const PayloadSchema = z
+  .object({
+    kind: z.enum(['crop', 'frame', 'original']).default('crop'),
+    quality: z.number().int().min(1).max(100).default(85),
+  })
+  .strict();
+export type PayloadConfig = z.infer<typeof PayloadSchema>;
 
 const WsUrl = z.url({ protocol: /^wss?$/, error: 'gateway URL must be ws:// or wss://' });
 
@@ -25,9 +99,8 @@ export const EdgeConfigSchema = z
     gatewayUrl: WsUrl,
     modelsDir: z.string().min(1),
     model: z.enum(MODEL_IDS).default('squeezenet1.1'),
-    policy: PolicySchema.default({ kind: 'threshold', measure: 'maxProb', threshold: 0.5 }),
-    /** JPEG quality of the model-sized crop sent for an offloaded frame. */
-    jpegQuality: z.number().int().min(1).max(100).default(85),
+    policy: PolicySchema.default({ kind: 'threshold', measure: 'maxProb', threshold: 0.5, temperature: 1 }),
+    payload: PayloadSchema.default({ kind: 'crop', quality: 85 }),
     /** How long a frame waits for the cloud before it keeps its local answer. */
     deadlineMs: z.number().int().positive().default(1000),
     /** Offloaded frames awaiting an answer at once; capture waits beyond this. */

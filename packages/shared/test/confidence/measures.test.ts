@@ -66,8 +66,8 @@ describe('topK', () => {
 });
 
 describe('confidence', () => {
-  it('lists the three measures', () => {
-    expect(CONFIDENCE_MEASURES).toEqual(['maxProb', 'margin', 'entropy']);
+  it('lists the four measures', () => {
+    expect(CONFIDENCE_MEASURES).toEqual(['maxProb', 'margin', 'entropy', 'calibrated']);
   });
 
   it('measures a hand-made vector', () => {
@@ -85,9 +85,10 @@ describe('confidence', () => {
       maxProb: 0.25,
       margin: 0,
       entropy: expect.closeTo(0, 12),
+      calibrated: expect.closeTo(0.25, 6),
     });
     const oneHot = [0, 0, 1, 0];
-    expect(confidences(oneHot)).toEqual({ maxProb: 1, margin: 1, entropy: 1 });
+    expect(confidences(oneHot)).toEqual({ maxProb: 1, margin: 1, entropy: 1, calibrated: 1 });
   });
 
   it('ranks a peaked distribution above a flat one on every measure', () => {
@@ -103,6 +104,6 @@ describe('confidence', () => {
   });
 
   it('treats a single class as certain', () => {
-    expect(confidences([1])).toEqual({ maxProb: 1, margin: 1, entropy: 1 });
+    expect(confidences([1])).toEqual({ maxProb: 1, margin: 1, entropy: 1, calibrated: 1 });
   });
 });

@@ -23,8 +23,8 @@ describe('EdgeConfigSchema', () => {
       config: {
         ...edgeMinimal,
         model: 'squeezenet1.1',
-        policy: { kind: 'threshold', measure: 'maxProb', threshold: 0.5 },
-        jpegQuality: 85,
+        policy: { kind: 'threshold', measure: 'maxProb', threshold: 0.5, temperature: 1 },
+        payload: { kind: 'crop', quality: 85 },
         deadlineMs: 1000,
         maxInFlight: 8,
         source: { dir: '/data/frames', fps: 0, offset: 0, stride: 1 },
@@ -46,7 +46,7 @@ describe('EdgeConfigSchema', () => {
     });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.config.policy).toEqual({ kind: 'threshold', measure: 'entropy', threshold: 0.5 });
+    expect(result.config.policy).toEqual({ kind: 'threshold', measure: 'entropy', threshold: 0.5, temperature: 1 });
     expect(result.config.model).toBe('squeezenet1.0-deepcompression');
     expect(result.config.source).toEqual({
       dir: '/data/frames',
@@ -67,7 +67,7 @@ describe('EdgeConfigSchema', () => {
       modelsDir: '/models',
       model: 'resnet50',
       policy: { kind: 'threshold', threshold: 1.5 },
-      jpegQuality: 0,
+      payload: { kind: 'crop', quality: 0 },
       deadlineMs: -1,
       source: { dir: '', stride: 0 },
       verbose: true,
@@ -81,7 +81,7 @@ describe('EdgeConfigSchema', () => {
         'gatewayUrl: gateway URL must be ws:// or wss://',
         expect.stringMatching(/^model: .*squeezenet1\.1/),
         expect.stringMatching(/^policy\.threshold: .*<=1/),
-        expect.stringMatching(/^jpegQuality: .*>=1/),
+        expect.stringMatching(/^payload\.quality: .*>=1/),
         expect.stringMatching(/^deadlineMs: /),
         'source.dir: a frame source directory is required (--source or SQUEEZEGATE_DATASET_DIR)',
         expect.stringMatching(/^source\.stride: /),
@@ -163,8 +163,11 @@ describe('PolicySchema and LogLevelSchema', () => {
       kind: 'threshold',
       measure: 'maxProb',
       threshold: 0.5,
+      temperature: 1,
     });
-    expect(PolicySchema.safeParse({ kind: 'always' }).success).toBe(false);
+    expect(PolicySchema.parse({ kind: 'always' })).toEqual({ kind: 'always' });
+    expect(PolicySchema.safeParse({ kind: 'sometimes' }).success).toBe(false);
+    expect(PolicySchema.safeParse({ kind: 'rate', burst: 0.5 }).success).toBe(false);
     expect(PolicySchema.safeParse({ kind: 'threshold', measure: 'variance' }).success).toBe(false);
     expect(LogLevelSchema.options).toEqual(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
   });

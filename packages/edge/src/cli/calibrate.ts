@@ -1,0 +1,173 @@
+import { parseArgs } from 'node:util';
+import {
+  CONFIDENCE_MEASURES,
+  MODEL_IDS,
+  type ModelId,
+  PayloadSchema,
+  resolveModelsDir,
+} from '@squeezegate/shared';
+import type { CalibrateOptions, CalibrationReport, CalibrationTarget } from '../evaluation/calibrate.ts';
+import { type CloudVariant, variantOf } from '../evaluation/predictions.ts';
+import type { Scorer } from '../evaluation/scorers.ts';
+
+export const CALIBRATE_HELP = `Usage: squeezegate-edge calibrate --target keep:<x>|offload:<y> [options]
+
+Chooses an offload threshold (or fits the learned rule) on one part of a labelled image set and
+reports what it achieves on the held-out part, with 95 % bootstrap intervals; then repeats over
+random splits to show how often the target holds. Writes a config fragment the agent loads
+with --config. Needs both models (edge and cloud); inference results are cached.
+
+Options (environment variable in brackets):
+  --target <t>          keep:0.99 = keep at least 99 % of cloud-only top-1;
+                        offload:0.3 = offload at most 30 % of frames
+  --dataset <dir>       labelled images (manifest.csv) [SQUEEZEGATE_DATASET_DIR]
+  --measure <m>         maxProb | margin | entropy | calibrated | learned (default maxProb)
+  --payload <kind>      crop | frame | original; default: try crop q85, crop q95 and original,
+                        keep the one meeting the target with the fewest bytes
+  --quality <q>         JPEG quality for crop/frame payloads (default 85)
+  --holdout <f>         held-out fraction (default 0.5)
+  --confidence <c>      one-sided level of the bound the target must meet (default 0.975)
+  --splits <n>          random splits for the robustness check (default 200)
+  --seed <n>            (default 1)
+  --limit <n>           use only the first n images
+  --model <id>          edge model (default squeezenet1.1)
+  --models-dir <dir>    [SQUEEZEGATE_MODELS_DIR] (default ./models)
+  --cache-dir <dir>     inference cache (default .cache/squeezegate)
+  --out <file>          write the config fragment here (default: stdout)
+  --json <file>         write the whole report as JSON
+  -h, --help
+
+Examples:
+  squeezegate-edge calibrate --dataset ../shared/datasets/imagenet-sample --target keep:0.97 --out policy.json
+  squeezegate-edge calibrate --target offload:0.3 --measure learned --payload crop
+  squeezegate-edge --config policy.json --source /var/frames --token ...
+`;
+
+export interface CalibrateCli {
+  dataset: string;
+  modelsDir: string;
+  edgeModel: ModelId;
+  cacheDir: string;
+  limit: number | undefined;
+  out: string | undefined;
+  json: string | undefined;
+  options: Omit<CalibrateOptions, 'predictions'>;
+}
+
+export type CalibrateParse =
+  | { ok: true; cli: CalibrateCli }
+  | { ok: false; issues: string[] }
+  | { ok: 'help' };
+
+const SCORERS: readonly Scorer[] = [...CONFIDENCE_MEASURES, 'learned'];
+
+export function parseCalibrateArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CalibrateParse {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        target: { type: 'string' },
+        dataset: { type: 'string' },
+        measure: { type: 'string' },
+        payload: { type: 'string' },
+        quality: { type: 'string' },
+        holdout: { type: 'string' },
+        confidence: { type: 'string' },
+        splits: { type: 'string' },
+        seed: { type: 'string' },
+        limit: { type: 'string' },
+        model: { type: 'string' },
+        'models-dir': { type: 'string' },
+        'cache-dir': { type: 'string' },
+        out: { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    return { ok: false, issues: [(err as Error).message] };
+  }
+  if (values.help) return { ok: 'help' };
+  const s = (k: string) => values[k] as string | undefined;
+  const issues: string[] = [];
+  const number = (k: string, fallback: number, check: (n: number) => boolean, what: string) => {
+    const raw = s(k);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!check(n)) issues.push(`--${k}: ${what}, got "${raw}"`);
+    return n;
+  };
+  const match = /^(keep|offload):([0-9.]+)$/.exec(s('target') ?? '');
+  const fraction = match ? Number(match[2]) : Number.NaN;
+  if (!match || !(fraction > 0 && fraction <= 1))
+    issues.push('--target: keep:<fraction> or offload:<fraction>, e.g. keep:0.99');
+  const target = { kind: (match?.[1] ?? 'keep') as CalibrationTarget['kind'], fraction };
+  const scorer = (s('measure') ?? 'maxProb') as Scorer;
+  if (!SCORERS.includes(scorer)) issues.push(`--measure: one of ${SCORERS.join(', ')}`);
+  let variants: CloudVariant[] = ['crop-q85', 'crop-q95', 'captured'];
+  if (s('payload') !== undefined) {
+    const payload = PayloadSchema.safeParse({
+      kind: s('payload'),
+      quality: s('quality') === undefined ? undefined : Number(s('quality')),
+    });
+    if (payload.success) variants = [variantOf(payload.data)];
+    else issues.push('--payload: crop | frame | original (with --quality 1..100)');
+  }
+  const model = (s('model') ?? 'squeezenet1.1') as ModelId;
+  if (!MODEL_IDS.includes(model)) issues.push(`--model: one of ${MODEL_IDS.join(', ')}`);
+  const dataset = s('dataset') ?? env.SQUEEZEGATE_DATASET_DIR;
+  if (!dataset) issues.push('--dataset: a labelled image directory is required (or SQUEEZEGATE_DATASET_DIR)');
+  const cli: CalibrateCli = {
+    dataset: dataset ?? '',
+    modelsDir: resolveModelsDir({ configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR }),
+    edgeModel: model,
+    cacheDir: s('cache-dir') ?? '.cache/squeezegate',
+    limit:
+      s('limit') === undefined
+        ? undefined
+        : number('limit', 0, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    out: s('out'),
+    json: s('json'),
+    options: {
+      target,
+      scorer,
+      variants,
+      heldOutFraction: number('holdout', 0.5, (n) => n > 0 && n < 1, 'between 0 and 1'),
+      confidence: number('confidence', 0.975, (n) => n >= 0.5 && n < 1, 'in [0.5, 1)'),
+      splits: number('splits', 200, (n) => Number.isInteger(n) && n >= 0, 'a whole number'),
+      seed: number('seed', 1, Number.isInteger, 'an integer'),
+    },
+  };
+  return issues.length ? { ok: false, issues } : { ok: true, cli };
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+
+/** The report in words, for a terminal. */
+export function formatCalibration(r: CalibrationReport): string {
+  const t =
+    r.target.kind === 'keep'
+      ? `keep ≥ ${pct(r.target.fraction)} of cloud-only top-1`
+      : `offload ≤ ${pct(r.target.fraction)}`;
+  const h = r.heldOut;
+  const lines = [
+    `target            ${t}`,
+    `rule              ${r.scorer}, payload ${r.variant === 'captured' ? 'original' : r.variant}`,
+    `policy            ${JSON.stringify(r.fragment.policy.kind === 'learned' ? { kind: 'learned', threshold: r.fragment.policy.threshold } : r.fragment.policy)}`,
+    `frames            ${r.calibrationFrames} to choose, ${r.heldOutFrames} held out`,
+    `held-out offload  ${pct(h.offloadFraction.value)} (95 % CI ${pct(h.offloadFraction.lo)} – ${pct(h.offloadFraction.hi)})`,
+    `held-out kept     ${pct(h.keptOfCloud.value)} of cloud-only (95 % CI ${pct(h.keptOfCloud.lo)} – ${pct(h.keptOfCloud.hi)}): cascade ${pct(h.cascadeTop1)}, cloud-only ${pct(h.cloudTop1)}`,
+    `held-out bytes    ${pct(h.bytesRatio)} of sending every frame as captured`,
+    `target met        ${h.met ? 'yes' : 'NO'} on this split; on ${pct(r.robustness.metFraction)} of ${r.robustness.splits} random splits (mean offload ${pct(r.robustness.offloadMean)})`,
+  ];
+  if (r.temperature) {
+    lines.push(
+      `temperature       T = ${r.temperature.value.toFixed(3)}; held-out ECE ${r.temperature.eceBefore.toFixed(4)} → ${r.temperature.eceAfter.toFixed(4)}`,
+    );
+  }
+  return `${lines.map((l) => `  ${l}`).join('\n')}\n`;
+}

@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  type ConfigResult,
+  type EdgeConfig,
+  EdgeConfigSchema,
+  parseConfig,
+  resolveModelsDir,
+} from '@squeezegate/shared';
+import { POLICY_FLAGS, POLICY_HELP, payloadFromFlags, policyFromFlags } from './policy-flags.ts';
+
+export const EDGE_HELP = `Usage: squeezegate-edge [options]
+       squeezegate-edge calibrate --help
+
+Replays a directory of images as camera frames, classifies each locally and offloads the
+frames it is unsure of to a squeezegate gateway. Writes one JSON line per frame.
+
+Options (environment variable in brackets):
+  --config <file.json>     a config fragment (e.g. from \`squeezegate-edge calibrate\`); flags win
+  --gateway <url>          gateway WebSocket URL [SQUEEZEGATE_GATEWAY_URL] (default ws://127.0.0.1:8787/v1/edge)
+  --device-id <id>         this device's id [SQUEEZEGATE_DEVICE_ID] (default: host name)
+  --token <token>          this device's token [SQUEEZEGATE_TOKEN]
+  --source <dir>           directory of frames [SQUEEZEGATE_DATASET_DIR]
+  --labels <csv>           labels manifest (file,class_index); default <dir>/manifest.csv if present
+  --fps <n>                frames per second, 0 = as fast as possible (default 0)
+  --limit <n>              replay only the first n frames
+  --model <id>             edge model: squeezenet1.1 | squeezenet1.0-deepcompression (default squeezenet1.1)
+  --deadline-ms <ms>       wait this long for the cloud, then keep the local answer (default 1000)
+  --max-in-flight <n>      offloaded frames awaiting an answer at once (default 8)
+  --models-dir <dir>       model files [SQUEEZEGATE_MODELS_DIR] (default ./models)
+  --out <file>             results as JSON lines, "-" = stdout (default -)
+  --log-level <level>      [SQUEEZEGATE_LOG_LEVEL] (default info; logs go to stderr)
+  -h, --help
+
+${POLICY_HELP}
+Examples:
+  squeezegate-edge --source ../shared/datasets/imagenet-sample --token s3cret-token --limit 50
+  squeezegate-edge --source /var/frames --fps 5 --measure margin --threshold 0.3 --out results.jsonl
+  squeezegate-edge --source /var/frames --policy rate --target 0.25
+  squeezegate-edge --source /var/frames --policy budget --bytes-per-second 20000
+  squeezegate-edge --source /var/frames --config calibrated.json
+
+Exit codes: 0 done, 1 unexpected failure, 2 invalid configuration, 3 model files missing or corrupt,
+4 frame source unreadable.
+`;
+
+const num = (v: unknown) => (v === undefined ? undefined : Number(v));
+const defined = <T extends object>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+export type CliParse<T> = ConfigResult<T> | { ok: 'help' };
+
+/** Reads a JSON config fragment; problems come back as config issues. */
+export async function readConfigFile(
+  file: string,
+): Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; issues: string[] }> {
+  try {
+    const value: unknown = JSON.parse(await readFile(file, 'utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { ok: false, issues: [`${file}: expected a JSON object`] };
+    }
+    return { ok: true, value: value as Record<string, unknown> };
+  } catch (err) {
+    return { ok: false, issues: [`${file}: ${(err as Error).message}`] };
+  }
+}
+
+/** Edge config from flags over a config file over environment variables over defaults. */
+export async function edgeConfigFromCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<CliParse<EdgeConfig>> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string' },
+        gateway: { type: 'string' },
+        'device-id': { type: 'string' },
+        token: { type: 'string' },
+        source: { type: 'string' },
+        labels: { type: 'string' },
+        fps: { type: 'string' },
+        limit: { type: 'string' },
+        model: { type: 'string' },
+        'deadline-ms': { type: 'string' },
+        'max-in-flight': { type: 'string' },
+        'models-dir': { type: 'string' },
+        out: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        ...POLICY_FLAGS,
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    return { ok: false, issues: [(err as Error).message] };
+  }
+  if (values.help) return { ok: 'help' };
+  const s = (k: string) => values[k] as string | undefined;
+  let file: Record<string, unknown> = {};
+  if (s('config')) {
+    const read = await readConfigFile(s('config')!);
+    if (!read.ok) return read;
+    file = read.value;
+  }
+  const fileSource = (file.source ?? {}) as Record<string, unknown>;
+  return parseConfig(EdgeConfigSchema, {
+    ...file,
+    ...defined({
+      deviceId:
+        s('device-id') ??
+        env.SQUEEZEGATE_DEVICE_ID ??
+        file.deviceId ??
+        hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
+      token: s('token') ?? env.SQUEEZEGATE_TOKEN ?? file.token ?? '',
+      gatewayUrl:
+        s('gateway') ?? env.SQUEEZEGATE_GATEWAY_URL ?? file.gatewayUrl ?? 'ws://127.0.0.1:8787/v1/edge',
+      modelsDir: resolveModelsDir({
+        configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR ?? (file.modelsDir as string | undefined),
+      }),
+      model: s('model'),
+      policy: policyFromFlags(values, file.policy as Record<string, unknown> | undefined),
+      payload: payloadFromFlags(values, file.payload as Record<string, unknown> | undefined),
+      deadlineMs: num(s('deadline-ms')),
+      maxInFlight: num(s('max-in-flight')),
+      source: {
+        ...fileSource,
+        ...defined({
+          dir: s('source') ?? env.SQUEEZEGATE_DATASET_DIR ?? fileSource.dir ?? '',
+          labels: s('labels'),
+          fps: num(s('fps')),
+          limit: num(s('limit')),
+        }),
+      },
+      output: s('out'),
+      logLevel: s('log-level') ?? env.SQUEEZEGATE_LOG_LEVEL,
+    }),
+  });
+}

@@ -1,0 +1,37 @@
+import type { ConfidenceMeasure, PolicyKind } from '@squeezegate/shared';
+
+interface DecisionDetail {
+  policy: PolicyKind;
+  /** Human-readable, e.g. "maxProb 0.312 < 0.5". */
+  reason: string;
+  measure?: ConfidenceMeasure | 'learned';
+  value?: number;
+  threshold?: number;
+}
+
+/** Why a frame stays or goes; every frame's record carries one. */
+export type Decision =
+  | (DecisionDetail & { kind: 'offload' })
+  | (DecisionDetail & {
+      kind: 'local';
+      /** The frame wanted to go but a rate or byte limit held it back. */
+      held?: boolean;
+    });
+
+export interface PolicyInput {
+  probs: Float32Array;
+  /** Every confidence measure of `probs` (the calibrated one at the policy's temperature). */
+  confidence: Readonly<Record<ConfidenceMeasure, number>>;
+}
+
+/** An offload policy; stateful ones (rate, budget) learn from what they decided and sent. */
+export interface Policy {
+  readonly kind: PolicyKind;
+  /** Softmax temperature for the `calibrated` measure. */
+  readonly temperature: number;
+  decide(input: PolicyInput, nowMs: number): Decision;
+  /** Reports the bytes actually sent for a frame this policy let go. */
+  spent(bytes: number): void;
+}
+
+export const fmt = (v: number) => v.toFixed(3);
