@@ -46,7 +46,12 @@ describe('EdgeConfigSchema', () => {
     });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.config.policy).toEqual({ kind: 'threshold', measure: 'entropy', threshold: 0.5, temperature: 1 });
+    expect(result.config.policy).toEqual({
+      kind: 'threshold',
+      measure: 'entropy',
+      threshold: 0.5,
+      temperature: 1,
+    });
     expect(result.config.model).toBe('squeezenet1.0-deepcompression');
     expect(result.config.source).toEqual({
       dir: '/data/frames',
