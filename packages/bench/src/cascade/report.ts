@@ -1,0 +1,163 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { describeMachine, type MachineInfo } from '../machine.ts';
+import type { CascadeResults, Prices, Row } from './analysis.ts';
+
+const COLUMNS: (keyof Row)[] = [
+  'payload',
+  'policy',
+  'param',
+  'offloadFraction',
+  'cascadeTop1',
+  'keptOfCloud',
+  'bytesPerFrame',
+  'bytesRatio',
+  'costPer1kFrames',
+];
+
+export function toCsv(rows: readonly Row[]): string {
+  const cell = (v: unknown) => (v === null ? '' : typeof v === 'number' ? String(Number(v.toFixed(6))) : String(v));
+  return `${COLUMNS.join(',')}\n${rows.map((r) => COLUMNS.map((c) => cell(r[c])).join(',')).join('\n')}\n`;
+}
+
+const pct = (v: number | null | undefined) => (v == null ? '—' : `${(v * 100).toFixed(1)} %`);
+const kb = (v: number) => `${(v / 1000).toFixed(1)} kB`;
+
+/** The tables for the README: policies at the 99 % point, baselines, payload shaping. */
+export function toMarkdown(r: CascadeResults, context: { machine: MachineInfo; prices: Prices; command: string }): string {
+  const policies = ['maxProb', 'margin', 'entropy', 'calibrated', 'learned', 'rate', 'budget', 'random', 'oracle'];
+  const payloads = r.payloads.map((p) => p.payload);
+  const lines = [
+    `Produced by \`${context.command}\` on ${describeMachine(context.machine)}, ${context.machine.date.slice(0, 10)}; ${r.frames} labelled frames.`,
+    '',
+    `Edge-only (SqueezeNet 1.1) top-1 **${pct(r.edgeTop1)}**, cloud-only (MobileNetV2 int8 on every frame as captured) **${pct(r.cloudTop1)}**; the target, 99 % of cloud-only, is ${pct(r.target)}.`,
+    '',
+    '**Smallest offload fraction that keeps ≥ 99 % of cloud-only top-1**, by policy and payload (— = never reached; bytes relative to sending every frame as captured in brackets):',
+    '',
+    `| policy | ${payloads.join(' | ')} |`,
+    `|---|${payloads.map(() => '---').join('|')}|`,
+    ...policies.map(
+      (p) =>
+        `| ${p} | ${payloads
+          .map((pl) => {
+            const f = r.minOffloadFor99[pl]?.[p];
+            return f == null ? '—' : `${pct(f)} (${pct(r.bytesRatioFor99[pl]?.[p])})`;
+          })
+          .join(' | ')} |`,
+    ),
+    '',
+    `Temperature scaling (cross-fitted on halves): T = ${r.temperature.values.map((t) => t.toFixed(2)).join(' / ')}, ECE ${r.temperature.eceBefore.toFixed(4)} → ${r.temperature.eceAfter.toFixed(4)}.`,
+    '',
+    '**Payload shaping**: the cloud model on what an offloaded frame sends.',
+    '',
+    '| payload | bytes / frame | of captured | cloud top-1 |',
+    '|---|---|---|---|',
+    ...r.payloads.map((p) => `| ${p.payload} | ${kb(p.bytesPerFrame)} | ${pct(p.bytesRatio)} | ${pct(p.cloudTop1)} |`),
+    '',
+    `**Operating points** (payload original; cost per 1000 frames at $${context.prices.perGb}/GB uplink and $${context.prices.per1kInferences} per 1000 cloud inferences):`,
+    '',
+    '| policy | offload | cascade top-1 | kept of cloud-only | bytes / frame | of captured | cost / 1000 frames |',
+    '|---|---|---|---|---|---|---|',
+    ...operatingPoints(r).map(
+      (x) =>
+        `| ${x.label} | ${pct(x.offloadFraction)} | ${pct(x.cascadeTop1)} | ${pct(x.keptOfCloud)} | ${kb(x.bytesPerFrame)} | ${pct(x.bytesRatio)} | $${x.costPer1kFrames.toFixed(4)} |`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function operatingPoints(r: CascadeResults): (Row & { label: string })[] {
+  const at = (policy: string, offload: number) =>
+    r.rows.find((x) => x.payload === 'original' && x.policy === policy && x.offloadFraction >= offload - 1e-9);
+  const out: (Row & { label: string })[] = [];
+  for (const policy of ['edge-only', 'cloud-only', 'oracle']) {
+    const x = r.rows.find((y) => y.payload === 'original' && y.policy === policy);
+    if (x) out.push({ ...x, label: policy });
+  }
+  for (const [policy, f] of Object.entries(r.minOffloadFor99.original ?? {})) {
+    if (f == null || ['oracle', 'random'].includes(policy)) continue;
+    const x = at(policy, f);
+    if (x) out.push({ ...x, label: `${policy} at 99 %` });
+  }
+  for (const policy of ['maxProb', 'learned']) {
+    const x = at(policy, 0.3);
+    if (x) out.push({ ...x, label: `${policy} at 30 % offload` });
+  }
+  return out;
+}
+
+/** Cascade top-1 against offload fraction, one curve per policy, baselines marked. */
+export async function toChartSvg(r: CascadeResults, payload = 'original'): Promise<string> {
+  const rows = r.rows.filter((x) => x.payload === payload);
+  const curves = rows.filter((x) => !['edge-only', 'cloud-only', 'oracle'].includes(x.policy));
+  const marks = rows.filter((x) => ['edge-only', 'cloud-only', 'oracle'].includes(x.policy));
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `squeezegate cascade: SqueezeNet 1.1 → MobileNetV2 int8 (${r.frames} frames, payload ${payload})`,
+      subtitle: 'dashed: 99 % of cloud-only top-1',
+    },
+    width: 640,
+    height: 400,
+    background: 'white',
+    layer: [
+      {
+        data: { values: curves },
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 'offloadFraction', type: 'quantitative', title: 'offload fraction', axis: { format: '%' } },
+          y: {
+            field: 'cascadeTop1',
+            type: 'quantitative',
+            title: 'cascade top-1',
+            axis: { format: '%' },
+            scale: { domain: [Math.floor(r.edgeTop1 * 20) / 20, 0.9] },
+          },
+          color: { field: 'policy', type: 'nominal', title: 'policy' },
+          strokeDash: {
+            condition: { test: "datum.policy === 'random'", value: [4, 3] },
+            value: [1, 0],
+          },
+        },
+      },
+      {
+        data: { values: marks },
+        mark: { type: 'point', filled: true, size: 90, shape: 'diamond', color: 'black' },
+        encoding: { x: { field: 'offloadFraction', type: 'quantitative' }, y: { field: 'cascadeTop1', type: 'quantitative' } },
+      },
+      // Labels beside the points: to the right, except cloud-only at the right edge.
+      ...(['left', 'right'] as const).map((align) => ({
+        data: { values: marks.filter((m) => (m.policy === 'cloud-only') === (align === 'right')) },
+        mark: { type: 'text' as const, dx: align === 'left' ? 8 : -8, dy: align === 'left' ? -8 : 16, align, fontSize: 11 },
+        encoding: {
+          x: { field: 'offloadFraction', type: 'quantitative' as const },
+          y: { field: 'cascadeTop1', type: 'quantitative' as const },
+          text: { field: 'policy' },
+        },
+      })),
+      {
+        data: { values: [{ y: r.target }] },
+        mark: { type: 'rule', strokeDash: [6, 4], color: 'gray' },
+        encoding: { y: { field: 'y', type: 'quantitative' } },
+      },
+    ],
+  };
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const START = '<!-- bench:cascade:start -->';
+const END = '<!-- bench:cascade:end -->';
+
+/** Replaces the README's bench section (between the markers) with fresh output. */
+export function spliceReadme(readme: string, section: string): string {
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`README has no ${START} … ${END} section`);
+  return `${readme.slice(0, a + START.length)}\n${section}\n${readme.slice(b)}`;
+}
