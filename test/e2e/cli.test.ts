@@ -70,6 +70,37 @@ describe.skipIf(!haveRealModels)('command lines, as a user runs them', () => {
     expect(summary.bytesUp).toBeLessThan(summary.bytesFrames);
   });
 
+  it('npm start with another policy and payload: a byte budget sending originals', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sg-demo-'));
+    const json = path.join(dir, 'summary.json');
+    const { code, stderr } = await runCli([
+      '--import',
+      'tsx',
+      DEMO,
+      '--dataset',
+      datasetDir,
+      '--limit',
+      '30',
+      '--policy',
+      'budget',
+      '--bytes-per-second',
+      '30000',
+      '--threshold',
+      '0.9',
+      '--payload',
+      'original',
+      '--json',
+      json,
+    ]);
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(await readFile(json, 'utf8'));
+    expect(summary.policy).toBe('30000 B/s byte budget, least maxProb first, sends original');
+    expect(summary.frames).toBe(30);
+    // A budget of 30 kB/s (2 s burst) cannot carry 30 frames of ~30 kB sent as fast as possible.
+    expect(summary.held).toBeGreaterThan(0);
+    expect(summary.offloaded).toBeLessThan(30);
+  });
+
   it('npm start on an unlabelled folder reports null accuracies', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'sg-unlabelled-'));
     for (const f of ['n01440764_tench.jpg', 'n01443537_goldfish.jpg', 'n01484850_great_white_shark.jpg']) {

@@ -11,7 +11,10 @@ export function formatSummary(s: DemoSummary): string {
     ['edges', `${s.edges} × ${s.edgeModel} → gateway ${s.cloudModel}`],
     ['policy', s.policy],
     ['frames', String(s.frames)],
-    ['offloaded', `${s.offloaded} (${pct(s.offloadRate)}), ${s.cloudAnswered} answered by the cloud`],
+    [
+      'offloaded',
+      `${s.offloaded} (${pct(s.offloadRate)}), ${s.cloudAnswered} answered by the cloud${s.held ? `; ${s.held} held back by the policy's limit` : ''}`,
+    ],
     ['failed frames', String(s.failed)],
     ['edge-only top-1', pct(s.edgeTop1)],
     ['cascade top-1', pct(s.cascadeTop1)],

@@ -55,6 +55,7 @@ export interface DemoSummary {
   frames: number;
   offloaded: number;
   offloadRate: number;
+  held: number;
   cloudAnswered: number;
   failed: number;
   edgeTop1: number | null;
@@ -144,6 +145,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       frames: s.frames,
       offloaded: s.offloaded,
       offloadRate: s.offloadRate,
+      held: s.held,
       cloudAnswered: s.cloudAnswered,
       failed: s.failed,
       edgeTop1: s.edgeTop1,

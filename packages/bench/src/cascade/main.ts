@@ -32,6 +32,9 @@ Examples:
   npm run bench:cascade -- --out docs/bench/cascade --readme README.md
 `;
 
+const round6 = (_: string, v: unknown) =>
+  typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(6)) : v;
+
 const VARIANTS: CloudVariant[] = ['captured', 'frame-q85', 'crop-q95', 'crop-q85', 'crop-q75', 'crop-q50'];
 
 function fail(code: number, message: string): never {
@@ -63,14 +66,20 @@ if (values.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
-const dataset = values.dataset ?? process.env.SQUEEZEGATE_DATASET_DIR ?? fail(2, `no dataset: pass --dataset <dir> or set SQUEEZEGATE_DATASET_DIR\n\n${HELP}`);
+const dataset =
+  values.dataset ??
+  process.env.SQUEEZEGATE_DATASET_DIR ??
+  fail(2, `no dataset: pass --dataset <dir> or set SQUEEZEGATE_DATASET_DIR\n\n${HELP}`);
 const positive = (name: string, raw: string | undefined, fallback: number) => {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   return n > 0 ? n : fail(2, `--${name} must be a positive number, got "${raw}"`);
 };
 const out = values.out ?? 'bench-results/cascade';
-const prices = { perGb: positive('price-gb', values['price-gb'], 2), per1kInferences: positive('price-1k', values['price-1k'], 0.1) };
+const prices = {
+  perGb: positive('price-gb', values['price-gb'], 2),
+  per1kInferences: positive('price-1k', values['price-1k'], 0.1),
+};
 const fps = positive('fps', values.fps, 10);
 const limit = values.limit === undefined ? undefined : positive('limit', values.limit, 0);
 const machine = machineInfo();
@@ -104,13 +113,34 @@ try {
   const { rows, ...summary } = results;
   await writeFile(
     path.join(out, 'results.json'),
-    `${JSON.stringify({ machine, command, prices, fps, edgeModel: set.edgeModel, cloudModel: set.cloudModel, skipped: set.skipped, ...summary, rows }, null, 2)}\n`,
+    // Numbers to 6 decimals and the rows one per line keep the file readable and small.
+    `${JSON.stringify(
+      {
+        machine,
+        command,
+        prices,
+        fps,
+        edgeModel: set.edgeModel,
+        cloudModel: set.cloudModel,
+        skipped: set.skipped,
+        ...summary,
+        rows: [],
+      },
+      round6,
+      2,
+    ).replace(
+      '"rows": []',
+      `"rows": [\n${rows.map((r) => `    ${JSON.stringify(r, round6)}`).join(',\n')}\n  ]`,
+    )}\n`,
   );
   await writeFile(path.join(out, 'results.csv'), toCsv(rows));
   await writeFile(path.join(out, 'table.md'), table);
   await writeFile(path.join(out, 'chart.svg'), chart);
   if (values.readme) {
-    const chartRef = path.relative(path.dirname(values.readme), path.join(out, 'chart.svg')).split(path.sep).join('/');
+    const chartRef = path
+      .relative(path.dirname(values.readme), path.join(out, 'chart.svg'))
+      .split(path.sep)
+      .join('/');
     const section = `![cascade top-1 against offload fraction](${chartRef})\n\n${table}`;
     await writeFile(values.readme, spliceReadme(await readFile(values.readme, 'utf8'), section));
   }

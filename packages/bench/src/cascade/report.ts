@@ -16,7 +16,8 @@ const COLUMNS: (keyof Row)[] = [
 ];
 
 export function toCsv(rows: readonly Row[]): string {
-  const cell = (v: unknown) => (v === null ? '' : typeof v === 'number' ? String(Number(v.toFixed(6))) : String(v));
+  const cell = (v: unknown) =>
+    v === null ? '' : typeof v === 'number' ? String(Number(v.toFixed(6))) : String(v);
   return `${COLUMNS.join(',')}\n${rows.map((r) => COLUMNS.map((c) => cell(r[c])).join(',')).join('\n')}\n`;
 }
 
@@ -24,8 +25,21 @@ const pct = (v: number | null | undefined) => (v == null ? '—' : `${(v * 100).
 const kb = (v: number) => `${(v / 1000).toFixed(1)} kB`;
 
 /** The tables for the README: policies at the 99 % point, baselines, payload shaping. */
-export function toMarkdown(r: CascadeResults, context: { machine: MachineInfo; prices: Prices; command: string }): string {
-  const policies = ['maxProb', 'margin', 'entropy', 'calibrated', 'learned', 'rate', 'budget', 'random', 'oracle'];
+export function toMarkdown(
+  r: CascadeResults,
+  context: { machine: MachineInfo; prices: Prices; command: string },
+): string {
+  const policies = [
+    'maxProb',
+    'margin',
+    'entropy',
+    'calibrated',
+    'learned',
+    'rate',
+    'budget',
+    'random',
+    'oracle',
+  ];
   const payloads = r.payloads.map((p) => p.payload);
   const lines = [
     `Produced by \`${context.command}\` on ${describeMachine(context.machine)}, ${context.machine.date.slice(0, 10)}; ${r.frames} labelled frames.`,
@@ -52,7 +66,9 @@ export function toMarkdown(r: CascadeResults, context: { machine: MachineInfo; p
     '',
     '| payload | bytes / frame | of captured | cloud top-1 |',
     '|---|---|---|---|',
-    ...r.payloads.map((p) => `| ${p.payload} | ${kb(p.bytesPerFrame)} | ${pct(p.bytesRatio)} | ${pct(p.cloudTop1)} |`),
+    ...r.payloads.map(
+      (p) => `| ${p.payload} | ${kb(p.bytesPerFrame)} | ${pct(p.bytesRatio)} | ${pct(p.cloudTop1)} |`,
+    ),
     '',
     `**Operating points** (payload original; cost per 1000 frames at $${context.prices.perGb}/GB uplink and $${context.prices.per1kInferences} per 1000 cloud inferences):`,
     '',
@@ -69,7 +85,9 @@ export function toMarkdown(r: CascadeResults, context: { machine: MachineInfo; p
 
 function operatingPoints(r: CascadeResults): (Row & { label: string })[] {
   const at = (policy: string, offload: number) =>
-    r.rows.find((x) => x.payload === 'original' && x.policy === policy && x.offloadFraction >= offload - 1e-9);
+    r.rows.find(
+      (x) => x.payload === 'original' && x.policy === policy && x.offloadFraction >= offload - 1e-9,
+    );
   const out: (Row & { label: string })[] = [];
   for (const policy of ['edge-only', 'cloud-only', 'oracle']) {
     const x = r.rows.find((y) => y.payload === 'original' && y.policy === policy);
@@ -106,7 +124,12 @@ export async function toChartSvg(r: CascadeResults, payload = 'original'): Promi
         data: { values: curves },
         mark: { type: 'line', strokeWidth: 1.5 },
         encoding: {
-          x: { field: 'offloadFraction', type: 'quantitative', title: 'offload fraction', axis: { format: '%' } },
+          x: {
+            field: 'offloadFraction',
+            type: 'quantitative',
+            title: 'offload fraction',
+            axis: { format: '%' },
+          },
           y: {
             field: 'cascadeTop1',
             type: 'quantitative',
@@ -124,12 +147,21 @@ export async function toChartSvg(r: CascadeResults, payload = 'original'): Promi
       {
         data: { values: marks },
         mark: { type: 'point', filled: true, size: 90, shape: 'diamond', color: 'black' },
-        encoding: { x: { field: 'offloadFraction', type: 'quantitative' }, y: { field: 'cascadeTop1', type: 'quantitative' } },
+        encoding: {
+          x: { field: 'offloadFraction', type: 'quantitative' },
+          y: { field: 'cascadeTop1', type: 'quantitative' },
+        },
       },
       // Labels beside the points: to the right, except cloud-only at the right edge.
       ...(['left', 'right'] as const).map((align) => ({
         data: { values: marks.filter((m) => (m.policy === 'cloud-only') === (align === 'right')) },
-        mark: { type: 'text' as const, dx: align === 'left' ? 8 : -8, dy: align === 'left' ? -8 : 16, align, fontSize: 11 },
+        mark: {
+          type: 'text' as const,
+          dx: align === 'left' ? 8 : -8,
+          dy: align === 'left' ? -8 : 16,
+          align,
+          fontSize: 11,
+        },
         encoding: {
           x: { field: 'offloadFraction', type: 'quantitative' as const },
           y: { field: 'cascadeTop1', type: 'quantitative' as const },

@@ -11,6 +11,8 @@ export interface RunSummary {
   frames: number;
   offloaded: number;
   offloadRate: number;
+  /** Frames that wanted to go but a rate or byte limit held back. */
+  held: number;
   /** Frames whose final answer came from the cloud. */
   cloudAnswered: number;
   failed: number;
@@ -38,6 +40,7 @@ export function summarize(records: readonly FrameRecord[]): RunSummary {
     frames: records.length,
     offloaded,
     offloadRate: records.length ? offloaded / records.length : 0,
+    held: records.filter((r) => r.decision.kind === 'local' && r.decision.held === true).length,
     cloudAnswered: records.filter((r) => r.final?.source === 'cloud').length,
     failed: records.filter((r) => r.error !== null).length,
     edgeTop1: accuracy(records, (r) => r.local?.index),

@@ -37,7 +37,11 @@ export interface CalibrationReport {
 
 export class CalibrationError extends Error {
   override readonly name = 'CalibrationError';
-  readonly code = 'TARGET_UNREACHABLE';
+  readonly code: 'TARGET_UNREACHABLE' | 'TOO_FEW_FRAMES';
+  constructor(message: string, code: CalibrationError['code'] = 'TARGET_UNREACHABLE') {
+    super(message);
+    this.code = code;
+  }
 }
 
 export interface CalibrateOptions {
@@ -123,6 +127,13 @@ function chooseThreshold(
     }
   }
   if (best === null) return null;
+  // A threshold cannot split frames of equal score: a keep target takes the whole tie group,
+  // an offload target leaves it out.
+  const at = (k: number) => scores[order[k]!]!;
+  if (best > 0 && best < n && at(best - 1) === at(best)) {
+    if (target.kind === 'keep') while (best < n && at(best) === at(best - 1)) best++;
+    else while (best > 0 && at(best - 1) === at(best)) best--;
+  }
   // Offload below the threshold: halfway between the last frame in and the first frame out.
   const below = best > 0 ? scores[order[best - 1]!]! : Number.NEGATIVE_INFINITY;
   const above = best < n ? scores[order[best]!]! : Number.POSITIVE_INFINITY;
@@ -185,7 +196,10 @@ export function calibrate(options: CalibrateOptions): CalibrationReport {
   } = options;
   const labelled = options.predictions.filter((p) => p.truth !== null);
   if (labelled.length < 20)
-    throw new CalibrationError(`calibration needs at least 20 labelled frames, got ${labelled.length}`);
+    throw new CalibrationError(
+      `calibration needs at least 20 labelled frames, got ${labelled.length}`,
+      'TOO_FEW_FRAMES',
+    );
   const random = seededRandom(seed);
   const testSize = Math.round(labelled.length * heldOutFraction);
   const split = () => {

@@ -21,7 +21,9 @@ export function fitDeferralRule(
   const mean = features.map((_, j) => rows.reduce((s, r) => s + r[j]!, 0) / Math.max(1, n));
   const std = features.map((_, j) => {
     const v = rows.reduce((s, r) => s + (r[j]! - mean[j]!) ** 2, 0) / Math.max(1, n);
-    return Math.sqrt(v) || 1;
+    // A feature constant up to rounding would otherwise get a std of ~1e-16 and blow up.
+    const sd = Math.sqrt(v);
+    return sd > 1e-9 * Math.max(1, Math.abs(mean[j]!)) ? sd : 1;
   });
   const z = rows.map((r) => r.map((x, j) => (x - mean[j]!) / std[j]!));
   const weights = new Array<number>(d).fill(0);

@@ -73,7 +73,8 @@ export async function predictSet(
     path.join(
       cacheDir,
       `cloud-${cloud.spec.id}-${cloud.spec.sha256.slice(0, 12)}`,
-      `${v === 'captured' ? v : `${v}-from${edge.spec.preprocess.centerCrop}`}.json`,
+      // Payloads are cut by the edge's preprocessing: its sizes are part of the key.
+      `${v === 'captured' ? v : `${v}-from${edge.spec.preprocess.resizeShortSide}-${edge.spec.preprocess.centerCrop}`}.json`,
     );
   const all: CloudVariant[] = ['captured', ...variants.filter((v) => v !== 'captured')];
   const cloudCaches = new Map<CloudVariant, CloudCache>();
@@ -103,7 +104,7 @@ export async function predictSet(
     let edgeProbs: Float32Array | null = null;
     try {
       const buf = await readFile(edgeFile);
-      edgeProbs = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+      edgeProbs = new Float32Array(new Uint8Array(buf).buffer);
     } catch {
       // not cached
     }

@@ -1,0 +1,162 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { datasetDir, haveRealModels, modelsDir, repoRoot } from '../support/env.ts';
+
+const run = promisify(execFile);
+const BENCH = path.join(repoRoot, 'packages/bench/src/cascade/main.ts');
+const EDGE = path.join(repoRoot, 'packages/edge/bin/squeezegate-edge.js');
+
+async function cli(args: string[]) {
+  const env = { ...process.env, SQUEEZEGATE_MODELS_DIR: modelsDir };
+  try {
+    const { stdout, stderr } = await run(process.execPath, args, { cwd: repoRoot, env, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs them', () => {
+  let work: string;
+  let cache: string;
+
+  it('bench:cascade writes results.csv, results.json (with the headline), table.md and chart.svg', async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'sg-bench-'));
+    cache = path.join(work, 'cache');
+    const out = path.join(work, 'out');
+    const args = [
+      '--import',
+      'tsx',
+      BENCH,
+      '--dataset',
+      datasetDir,
+      '--limit',
+      '60',
+      '--out',
+      out,
+      '--cache-dir',
+      cache,
+    ];
+    const first = await cli(args);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/machine: .*cores/);
+    const results = JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8'));
+    expect(results.frames).toBe(60);
+    expect(results.machine.cores).toBeGreaterThan(0);
+    const h = results.headline;
+    expect(Object.keys(h).sort()).toEqual(
+      ['best', 'bytesRatioAt99', 'cloudTop1', 'edgeTop1', 'offloadFor99PctOfCloud', 'payload'].sort(),
+    );
+    expect(Object.keys(h.offloadFor99PctOfCloud)).toEqual(
+      expect.arrayContaining(['maxProb', 'margin', 'entropy', 'calibrated', 'learned', 'rate']),
+    );
+    expect(h.cloudTop1).toBeGreaterThan(h.edgeTop1);
+    const policies = new Set(results.rows.map((r: { policy: string }) => r.policy));
+    for (const p of ['maxProb', 'learned', 'rate', 'budget', 'edge-only', 'cloud-only', 'random', 'oracle']) {
+      expect(policies.has(p), p).toBe(true);
+    }
+    const csv = await readFile(path.join(out, 'results.csv'), 'utf8');
+    expect(csv.split('\n')[0]).toBe(
+      'payload,policy,param,offloadFraction,cascadeTop1,keptOfCloud,bytesPerFrame,bytesRatio,costPer1kFrames',
+    );
+    expect(csv.trim().split('\n')).toHaveLength(results.rows.length + 1);
+    expect(await readFile(path.join(out, 'table.md'), 'utf8')).toMatch(/\| policy \| original \|/);
+    expect((await readFile(path.join(out, 'chart.svg'), 'utf8')).startsWith('<svg')).toBe(true);
+
+    // The re-run reads every prediction from the cache: same numbers.
+    const second = await cli(args);
+    expect(second.code, second.stderr).toBe(0);
+    const again = JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8'));
+    expect(again.headline).toEqual(results.headline);
+  });
+
+  it('calibrate writes a config fragment that the agent then runs with', async () => {
+    const fragment = path.join(work, 'policy.json');
+    const report = path.join(work, 'report.json');
+    const cal = await cli([
+      EDGE,
+      'calibrate',
+      '--dataset',
+      datasetDir,
+      '--limit',
+      '60',
+      '--target',
+      'offload:0.4',
+      '--splits',
+      '20',
+      '--cache-dir',
+      cache,
+      '--out',
+      fragment,
+      '--json',
+      report,
+    ]);
+    expect(cal.code, cal.stderr).toBe(0);
+    expect(cal.stderr).toMatch(/held-out offload/);
+    const written = JSON.parse(await readFile(fragment, 'utf8'));
+    expect(written.policy).toMatchObject({ kind: 'threshold', measure: 'maxProb' });
+    expect(written.payload.kind).toMatch(/crop|original/);
+    const r = JSON.parse(await readFile(report, 'utf8'));
+    expect(r.heldOut.offloadFraction.lo).toBeLessThanOrEqual(r.heldOut.offloadFraction.value);
+    expect(r.robustness.splits).toBe(20);
+
+    const agent = await cli([
+      EDGE,
+      '--config',
+      fragment,
+      '--source',
+      datasetDir,
+      '--limit',
+      '12',
+      '--token',
+      'x',
+      '--gateway',
+      'ws://127.0.0.1:9/v1/edge',
+      '--log-level',
+      'error',
+    ]);
+    expect(agent.code, agent.stderr).toBe(0);
+    const records = agent.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records).toHaveLength(12);
+    for (const rec of records) {
+      expect(rec.decision.policy).toBe('threshold');
+      expect(rec.decision.threshold).toBeCloseTo(written.policy.threshold, 10);
+    }
+    // No gateway at that address: offloaded frames keep their local answer.
+    expect(
+      records.filter((x) => x.decision.kind === 'offload').every((x) => x.final.source === 'local'),
+    ).toBe(true);
+  });
+
+  it('calibrate says clearly when a target cannot be met', async () => {
+    const cal = await cli([
+      EDGE,
+      'calibrate',
+      '--dataset',
+      datasetDir,
+      '--limit',
+      '60',
+      '--target',
+      'keep:0.999',
+      '--payload',
+      'crop',
+      '--quality',
+      '50',
+      '--splits',
+      '5',
+      '--cache-dir',
+      cache,
+    ]);
+    expect(cal.code).toBe(5);
+    expect(cal.stderr).toMatch(/no threshold meets keep 0\.999/);
+    expect((await stat(cache)).isDirectory()).toBe(true);
+  });
+});
