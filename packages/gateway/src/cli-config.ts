@@ -10,7 +10,8 @@ import {
 export const GATEWAY_HELP = `Usage: squeezegate-gateway [options]
 
 Serves the cloud model to squeezegate edge agents over WebSocket (ws://HOST:PORT/v1/edge),
-with /healthz and /readyz over HTTP.
+and to anyone over the Open Inference Protocol v2 (http://HOST:PORT/v2/...), with /healthz
+and /readyz. Frames from both are batched dynamically.
 
 Options (environment variable in brackets):
   --host <addr>            listen address [SQUEEZEGATE_HOST] (default 127.0.0.1)
@@ -20,13 +21,21 @@ Options (environment variable in brackets):
   --cloud-model <id>       cloud model (default mobilenetv2-12-int8)
   --models-dir <dir>       model files [SQUEEZEGATE_MODELS_DIR] (default ./models)
   --max-payload-bytes <n>  largest WebSocket message accepted (default 4194304)
-  --threads <n>            onnxruntime intra-op threads (default 1)
+  --workers <n>            inference worker threads, each with its own session (default 1)
+  --threads <n>            onnxruntime intra-op threads per worker (default 1)
+  --max-batch <n>          largest batch, 1 = batching off (default 8)
+  --max-queue-delay-ms <ms> how long a frame may wait for its batch to fill (default 2)
+  --max-queue <n>          frames waiting beyond this are answered busy (default 64)
+  --remote-url <url>       run the cloud model on a remote Open Inference Protocol v2
+                           server (Triton, KServe, ...) instead of locally
+  --remote-model <name>    the model's name there (default: --cloud-model)
   --log-level <level>      [SQUEEZEGATE_LOG_LEVEL] (default info)
   -h, --help
 
 Examples:
   squeezegate-gateway --device cam-1:s3cret-token-1 --device cam-2:s3cret-token-2
   SQUEEZEGATE_DEVICES=cam-1:s3cret-token-1 squeezegate-gateway --host 0.0.0.0 --port 8787
+  squeezegate-gateway --device cam-1:s3cret-token-1 --remote-url http://triton:8000 --remote-model mobilenetv2
 
 Exit codes: 0 stopped cleanly, 1 unexpected failure, 2 invalid configuration,
 3 model files missing or corrupt.
@@ -64,6 +73,12 @@ export function gatewayConfigFromCli(
         'models-dir': { type: 'string' },
         'max-payload-bytes': { type: 'string' },
         threads: { type: 'string' },
+        workers: { type: 'string' },
+        'max-batch': { type: 'string' },
+        'max-queue-delay-ms': { type: 'string' },
+        'max-queue': { type: 'string' },
+        'remote-url': { type: 'string' },
+        'remote-model': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -86,6 +101,17 @@ export function gatewayConfigFromCli(
       modelsDir: resolveModelsDir({ configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR }),
       maxPayloadBytes: num(s('max-payload-bytes')),
       threads: num(s('threads')),
+      workers: num(s('workers')),
+      maxBatch: num(s('max-batch')),
+      maxQueueDelayMs: num(s('max-queue-delay-ms')),
+      maxQueue: num(s('max-queue')),
+      remote: s('remote-url')
+        ? Object.fromEntries(
+            Object.entries({ url: s('remote-url'), model: s('remote-model') }).filter(
+              ([, v]) => v !== undefined,
+            ),
+          )
+        : undefined,
       logLevel: s('log-level') ?? env.SQUEEZEGATE_LOG_LEVEL,
     }).filter(([, v]) => v !== undefined),
   );

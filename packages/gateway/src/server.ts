@@ -2,10 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import {
-  type Classifier,
-  createOnnxClassifier,
   EDGE_WS_PATH,
   type GatewayConfig,
+  getModelSpec,
   loadLabels,
   resolveModel,
 } from '@squeezegate/shared';
@@ -13,7 +12,12 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { createDeviceRegistry } from './auth/device-registry.ts';
 import { createHttpApp } from './http/app.ts';
+import { createOipRoutes } from './http/oip-v2.ts';
+import type { CloudBackend } from './inference/backend.ts';
+import { type BatcherStats, createBatcher } from './inference/batcher.ts';
 import { createCloudInference } from './inference/cloud-inference.ts';
+import { createLocalBackend } from './inference/local-backend.ts';
+import { createOipBackend } from './inference/oip-backend.ts';
 import { attachEdgeSession, CloseCode, type GatewayCounters } from './sessions/edge-session.ts';
 
 export interface Gateway {
@@ -23,7 +27,8 @@ export interface Gateway {
   readonly edgeUrl: string;
   readonly port: number;
   counters(): Readonly<GatewayCounters>;
-  /** Stops accepting, closes every edge with 1001, releases the model. Idempotent. */
+  batching(): BatcherStats;
+  /** Stops accepting, closes every edge with 1001, drains inference, releases the model. Idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -31,35 +36,45 @@ export interface Gateway {
 export interface GatewayOptions {
   config: Readonly<GatewayConfig>;
   logger: Logger;
-  /** Pre-loaded cloud classifier (tests); else loaded and verified from config. */
-  classifier?: Classifier;
+  /** A ready backend (tests); else local workers or the remote server from config. */
+  backend?: CloudBackend;
 }
 
-/** Loads the cloud model, then listens for HTTP and edge WebSockets. */
+/** Opens the cloud backend, then listens for HTTP (health, Open Inference Protocol v2) and edge WebSockets. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const log = options.logger.child({ component: 'gateway' });
   const labels = await loadLabels(config.modelsDir);
   const started = performance.now();
-  const classifier =
-    options.classifier ??
-    (await createOnnxClassifier({
-      ...(await resolveModel(config.cloudModel, config.modelsDir)),
-      threads: config.threads,
-    }));
+  const backend = options.backend ?? (await openBackend(config, options.logger));
   log.info(
-    { model: classifier.spec.id, loadMs: Math.round(performance.now() - started) },
-    'cloud model loaded',
+    { model: backend.spec.id, remote: config.remote?.url, loadMs: Math.round(performance.now() - started) },
+    'cloud model ready',
   );
-  const cloud = createCloudInference({ classifier, labels });
+  const batcher = createBatcher({
+    backend,
+    maxBatch: config.maxBatch,
+    maxQueueDelayMs: config.maxQueueDelayMs,
+    maxQueue: config.maxQueue,
+  });
+  const cloud = createCloudInference({ spec: backend.spec, batcher, labels });
   const registry = createDeviceRegistry(config.devices);
   const counters: GatewayCounters = { devicesConnected: 0, framesIn: 0, bytesIn: 0, results: 0, errors: 0 };
   let accepting = true;
 
   const app = createHttpApp({
     ready: () => accepting,
-    readyDetail: () => ({ model: classifier.spec.id, devices: counters.devicesConnected }),
+    readyDetail: () => ({ model: backend.spec.id, devices: counters.devicesConnected }),
   });
+  app.route(
+    '/v2',
+    createOipRoutes({
+      spec: backend.spec,
+      ready: () => accepting,
+      // Requests from the v2 endpoint share the edge frames' batches.
+      infer: (inputs) => Promise.all(inputs.map((x) => batcher.submit(x))),
+    }),
+  );
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes });
   const sessions = new Set<Promise<void>>();
@@ -100,6 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const close = () => {
     closing ??= (async () => {
       accepting = false;
+      await batcher.drain();
       for (const ws of wss.clients) ws.close(CloseCode.GOING_AWAY, 'gateway shutting down');
       const drained = Promise.all(sessions);
       const timer = setTimeout(() => {
@@ -111,7 +127,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await serverClosed;
-      if (!options.classifier) await classifier.close();
+      if (!options.backend) await backend.close();
       log.info('gateway closed');
     })();
     return closing;
@@ -122,7 +138,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     edgeUrl: `ws://${host}:${port}${EDGE_WS_PATH}`,
     port,
     counters: () => ({ ...counters }),
+    batching: () => batcher.stats(),
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The configured cloud backend: a remote v2 server, or the local model in worker threads. */
+async function openBackend(config: Readonly<GatewayConfig>, logger: Logger): Promise<CloudBackend> {
+  if (config.remote) {
+    const spec = getModelSpec(config.cloudModel)!;
+    return createOipBackend({
+      url: config.remote.url,
+      model: config.remote.model ?? spec.id,
+      spec,
+      timeoutMs: config.remote.timeoutMs,
+      concurrency: config.remote.concurrency,
+    });
+  }
+  const model = await resolveModel(config.cloudModel, config.modelsDir);
+  return createLocalBackend({ ...model, workers: config.workers, threads: config.threads, logger });
 }

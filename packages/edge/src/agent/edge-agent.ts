@@ -84,7 +84,13 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       case 'timeout':
         return { cloud: { status: 'timeout', afterMs: reply.afterMs }, bytesSent };
       case 'error':
-        return { cloud: { status: 'error', code: reply.code, message: reply.message }, bytesSent };
+        return {
+          cloud:
+            reply.code === 'BUSY'
+              ? { status: 'busy', message: reply.message }
+              : { status: 'error', code: reply.code, message: reply.message },
+          bytesSent,
+        };
       case 'unavailable':
         return { cloud: { status: 'unavailable', reason: reply.reason }, bytesSent };
     }

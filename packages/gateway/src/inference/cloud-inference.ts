@@ -1,12 +1,15 @@
 import {
-  type Classifier,
   type FrameView,
   ImageDecodeError,
+  type ModelSpec,
   type ResultMessage,
+  softmax,
   toModelView,
   topK,
+  toTensorData,
   WireErrorCode,
 } from '@squeezegate/shared';
+import type { Batcher } from './batcher.ts';
 
 export type CloudAnswer =
   | { ok: true; result: Omit<ResultMessage, 'type' | 'frameId'> }
@@ -14,47 +17,63 @@ export type CloudAnswer =
 
 export interface CloudInference {
   readonly modelId: string;
-  /** Decodes, preprocesses and classifies one image; expected failures come back as values. */
+  /** Decodes, preprocesses and classifies one image through the batcher; failures are values. */
   infer(image: Buffer, view: FrameView): Promise<CloudAnswer>;
 }
 
-/** The cloud model behind the gateway: image bytes in, top-5 with labels out. */
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/**
+ * The cloud model behind the gateway: image bytes in, top-5 with labels out. Decoding runs on
+ * sharp's thread pool, inference in the batcher's backend; the event loop only hands over.
+ */
 export function createCloudInference(options: {
-  classifier: Classifier;
+  spec: ModelSpec;
+  batcher: Batcher;
   labels: readonly string[];
 }): CloudInference {
-  const { classifier, labels } = options;
+  const { spec, batcher, labels } = options;
   return {
-    modelId: classifier.spec.id,
+    modelId: spec.id,
     async infer(image, view) {
-      let modelView: Awaited<ReturnType<typeof toModelView>>;
+      let tensor: Float32Array;
       try {
-        modelView = await toModelView(image, { preprocess: classifier.spec.preprocess, view });
+        const modelView = await toModelView(image, { preprocess: spec.preprocess, view });
+        tensor = toTensorData(modelView.pixels, spec.preprocess);
       } catch (err) {
         if (err instanceof ImageDecodeError)
           return { ok: false, code: WireErrorCode.IMAGE_UNDECODABLE, message: err.message };
         throw err;
       }
-      try {
-        const [out] = await classifier.classify([modelView]);
-        return {
-          ok: true,
-          result: {
-            model: classifier.spec.id,
-            top: topK(out!.probs, 5).map(({ index, p }) => ({
-              index,
-              label: labels[index] ?? `class ${index}`,
-              p,
-            })),
-            inferMs: Math.round(out!.inferMs * 100) / 100,
-          },
-        };
-      } catch (err) {
-        return {
-          ok: false,
-          code: WireErrorCode.INFERENCE_FAILED,
-          message: `inference failed: ${(err as Error).message}`,
-        };
+      const outcome = await batcher.submit(tensor);
+      switch (outcome.kind) {
+        case 'busy':
+          return {
+            ok: false,
+            code: WireErrorCode.BUSY,
+            message: `inference queue full (${outcome.queued} waiting)`,
+          };
+        case 'failed':
+          return {
+            ok: false,
+            code: WireErrorCode.INFERENCE_FAILED,
+            message: `inference failed: ${outcome.message}`,
+          };
+        case 'ok':
+          return {
+            ok: true,
+            result: {
+              model: spec.id,
+              top: topK(softmax(outcome.logits), 5).map(({ index, p }) => ({
+                index,
+                label: labels[index] ?? `class ${index}`,
+                p,
+              })),
+              inferMs: round(outcome.inferMs),
+              batchSize: outcome.batchSize,
+              queueMs: round(outcome.queueMs),
+            },
+          };
       }
     },
   };

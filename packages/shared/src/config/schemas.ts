@@ -142,8 +142,27 @@ export const GatewayConfigSchema = z
       .int()
       .positive()
       .default(4 * 1024 * 1024),
-    /** onnxruntime intra-op threads for the cloud model. */
+    /** onnxruntime intra-op threads per inference worker. */
     threads: z.number().int().positive().default(1),
+    /** Worker threads running the cloud model, each with its own session. */
+    workers: z.number().int().positive().max(64).default(1),
+    /** Dynamic batching: the largest batch (1 = off) and how long a frame may wait for others. */
+    maxBatch: z.number().int().positive().max(256).default(8),
+    maxQueueDelayMs: z.number().min(0).max(1000).default(2),
+    /** Frames waiting for inference beyond this are answered busy (the edge keeps its answer). */
+    maxQueue: z.number().int().positive().default(64),
+    /** A remote Open Inference Protocol v2 server (Triton, KServe…) instead of local inference. */
+    remote: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }),
+        /** The model's name on that server (default: the cloud model id). */
+        model: z.string().min(1).optional(),
+        timeoutMs: z.number().int().positive().default(10_000),
+        /** Requests in flight at once. */
+        concurrency: z.number().int().positive().default(4),
+      })
+      .strict()
+      .optional(),
     logLevel: LogLevelSchema.default('info'),
   })
   .strict();

@@ -22,6 +22,8 @@ export const WireErrorCode = {
   IMAGE_UNDECODABLE: 'IMAGE_UNDECODABLE',
   INFERENCE_FAILED: 'INFERENCE_FAILED',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** The gateway's inference queue is full: the edge keeps its local answer. */
+  BUSY: 'BUSY',
 } as const;
 export const WireErrorCodeSchema = z.enum(Object.values(WireErrorCode) as [string, ...string[]]);
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
@@ -59,6 +61,9 @@ export const ResultSchema = z
     model: z.string().max(100),
     top: z.array(ClassScoreSchema).min(1).max(10),
     inferMs: z.number().nonnegative(),
+    /** Frames in the batch this one ran in, and how long it queued for it. */
+    batchSize: z.number().int().positive().optional(),
+    queueMs: z.number().nonnegative().optional(),
   })
   .strict();
 

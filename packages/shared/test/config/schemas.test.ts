@@ -125,6 +125,10 @@ describe('GatewayConfigSchema', () => {
         cloudModel: 'mobilenetv2-12-int8',
         maxPayloadBytes: 4 * 1024 * 1024,
         threads: 1,
+        workers: 1,
+        maxBatch: 8,
+        maxQueueDelayMs: 2,
+        maxQueue: 64,
         logLevel: 'info',
       },
     });

@@ -1,0 +1,40 @@
+import { resolveModel } from '@squeezegate/shared';
+import * as ort from 'onnxruntime-node';
+
+/**
+ * The ceiling: onnxruntime-node alone over the same preprocessed tensors, in batches, with as
+ * many threads as the gateway's workers have in all. No sockets, no decoding, no scheduling.
+ */
+export async function bareLoop(options: {
+  modelsDir: string;
+  tensors: readonly Float32Array[];
+  frames: number;
+  batch: number;
+  threads: number;
+}): Promise<{ framesPerSec: number }> {
+  const { spec, path } = await resolveModel('mobilenetv2-12-int8', options.modelsDir);
+  const session = await ort.InferenceSession.create(path, {
+    intraOpNumThreads: options.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const size = spec.preprocess.centerCrop;
+  const plane = 3 * size * size;
+  const batches = Math.ceil(options.frames / options.batch);
+  const inputs = Array.from({ length: Math.min(batches, 8) }, (_, b) => {
+    const data = new Float32Array(options.batch * plane);
+    for (let i = 0; i < options.batch; i++) {
+      data.set(options.tensors[(b * options.batch + i) % options.tensors.length]!, i * plane);
+    }
+    return new ort.Tensor('float32', data, [options.batch, 3, size, size]);
+  });
+  try {
+    await session.run({ [spec.input.name]: inputs[0]! }); // warm-up
+    const started = performance.now();
+    for (let b = 0; b < batches; b++) await session.run({ [spec.input.name]: inputs[b % inputs.length]! });
+    return { framesPerSec: ((batches * options.batch) / (performance.now() - started)) * 1000 };
+  } finally {
+    await session.release();
+  }
+}

@@ -1,0 +1,125 @@
+import type { CloudBackend, InferOutcome } from './backend.ts';
+
+export interface BatcherOptions {
+  backend: CloudBackend;
+  /** Largest batch handed to the backend (1 = batching off). */
+  maxBatch: number;
+  /** How long the first queued item may wait for others to join its batch. */
+  maxQueueDelayMs: number;
+  /** Items waiting beyond this are refused as busy instead of queued. */
+  maxQueue: number;
+  onBatch?: (size: number, inferMs: number) => void;
+}
+
+export interface BatcherStats {
+  queued: number;
+  running: number;
+  batches: number;
+  items: number;
+  busy: number;
+}
+
+export interface Batcher {
+  /** Queues one preprocessed tensor; resolves when its batch ran, or at once with `busy`. */
+  submit(input: Float32Array): Promise<InferOutcome>;
+  stats(): BatcherStats;
+  /** Stops taking work; resolves once every queued and running item has its outcome. */
+  drain(): Promise<void>;
+}
+
+interface Pending {
+  input: Float32Array;
+  enqueuedAt: number;
+  resolve: (outcome: InferOutcome) => void;
+}
+
+/**
+ * Dynamic batching in the manner of Triton: items queue; a batch goes to the backend when it is
+ * full (`maxBatch`) or when its oldest item has waited `maxQueueDelayMs`, as soon as the backend
+ * has a free slot. The queue is bounded: past `maxQueue` an item is answered `busy` at once,
+ * so overload sheds explicitly instead of growing memory.
+ */
+export function createBatcher(options: BatcherOptions): Batcher {
+  const { backend, maxBatch, maxQueueDelayMs, maxQueue } = options;
+  const queue: Pending[] = [];
+  let running = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let draining: Promise<void> | null = null;
+  let idle: (() => void) | null = null;
+  const stats = { batches: 0, items: 0, busy: 0 };
+
+  const pump = () => {
+    while (running < backend.concurrency && queue.length > 0) {
+      const oldest = queue[0]!;
+      const waited = performance.now() - oldest.enqueuedAt;
+      if (queue.length < maxBatch && waited < maxQueueDelayMs && draining === null) {
+        timer ??= setTimeout(() => {
+          timer = null;
+          pump();
+        }, maxQueueDelayMs - waited);
+        return;
+      }
+      dispatch(queue.splice(0, maxBatch));
+    }
+    if (running === 0 && queue.length === 0) idle?.();
+  };
+
+  const dispatch = (batch: Pending[]) => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    running++;
+    const started = performance.now();
+    backend
+      .run(batch.map((p) => p.input))
+      .then(
+        (outputs) => {
+          const inferMs = performance.now() - started;
+          stats.batches++;
+          stats.items += batch.length;
+          options.onBatch?.(batch.length, inferMs);
+          batch.forEach((p, i) => {
+            const logits = outputs[i];
+            p.resolve(
+              logits
+                ? { kind: 'ok', logits, batchSize: batch.length, queueMs: started - p.enqueuedAt, inferMs }
+                : {
+                    kind: 'failed',
+                    message: `backend returned ${outputs.length} outputs for ${batch.length} inputs`,
+                  },
+            );
+          });
+        },
+        (err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err);
+          for (const p of batch) p.resolve({ kind: 'failed', message });
+        },
+      )
+      .finally(() => {
+        running--;
+        pump();
+      });
+  };
+
+  return {
+    submit(input) {
+      if (draining !== null || queue.length >= maxQueue) {
+        stats.busy++;
+        return Promise.resolve({ kind: 'busy', queued: queue.length });
+      }
+      return new Promise<InferOutcome>((resolve) => {
+        queue.push({ input, enqueuedAt: performance.now(), resolve });
+        pump();
+      });
+    },
+    stats: () => ({ queued: queue.length, running, ...stats }),
+    drain() {
+      draining ??= new Promise<void>((resolve) => {
+        idle = resolve;
+        pump();
+      });
+      return draining;
+    },
+  };
+}
