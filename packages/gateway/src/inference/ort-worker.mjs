@@ -11,6 +11,8 @@ const session = await ort.InferenceSession.create(modelPath, {
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
+  // Idle intra-op threads would otherwise spin and steal the cores that decode the next frames.
+  extra: { session: { intra_op: { allow_spinning: '0' } } },
 });
 parentPort.postMessage({ type: 'ready' });
 
