@@ -183,11 +183,10 @@ export async function toChartSvg(r: CascadeResults, payload = 'original'): Promi
   }
 }
 
-const START = '<!-- bench:cascade:start -->';
-const END = '<!-- bench:cascade:end -->';
-
-/** Replaces the README's bench section (between the markers) with fresh output. */
-export function spliceReadme(readme: string, section: string): string {
+/** Replaces a README's bench section (between `<!-- bench:NAME:start -->` and `…:end -->`) with fresh output. */
+export function spliceReadme(readme: string, section: string, name = 'cascade'): string {
+  const START = `<!-- bench:${name}:start -->`;
+  const END = `<!-- bench:${name}:end -->`;
   const a = readme.indexOf(START);
   const b = readme.indexOf(END);
   if (a < 0 || b < a) throw new Error(`README has no ${START} … ${END} section`);

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench:gateway`: the gateway under load from simulated devices, against itself with
 // batching off and against a bare onnxruntime loop, then at 10x overload.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeJpeg, getModelSpec, resolveModelsDir, toModelView, toTensorData } from '@squeezegate/shared';
 import { pino } from 'pino';
+import { spliceReadme } from '../cascade/report.ts';
 import { describeMachine, machineInfo } from '../machine.ts';
 import { bareLoop } from './bare-loop.ts';
 import { type LoadResult, runLoad } from './load.ts';
@@ -29,6 +30,8 @@ Options:
   --max-queue-delay-ms <ms> (default 2)
   --overload <x>           in-flight multiplier for the overload run (default 10)
   --json <file>            write the figures as JSON
+  --out <dir>              write results.json and table.md there
+  --readme <file>          also refresh the gateway bench section of this README (needs --out)
   -h, --help
 
 Example:
@@ -55,6 +58,8 @@ const { values } = (() => {
         'max-queue-delay-ms': { type: 'string' },
         overload: { type: 'string' },
         json: { type: 'string' },
+        out: { type: 'string' },
+        readme: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -174,20 +179,46 @@ const figures = {
 log(
   `\nbatched / unbatched ${figures.batchedOverUnbatched.toFixed(2)}x, gateway / bare loop ${(figures.overBareLoop * 100).toFixed(0)} %; overload: ${over.frames} sent, ${over.results} results + ${over.busy} busy (${over.frames - over.results - over.busy - over.errors} lost), peak RSS ${over.peakRssMb.toFixed(0)} MB`,
 );
-if (values.json) {
-  const settings = {
-    devices,
-    frames: devices * framesPerDevice,
-    window,
-    workers,
-    threads,
-    maxBatch,
-    maxQueueDelayMs,
-    overload,
-  };
-  await writeFile(
-    values.json,
-    `${JSON.stringify({ ...figures, machine, settings, bareLoopFps: bare.framesPerSec, runs }, null, 2)}\n`,
-  );
+const settings = {
+  devices,
+  frames: devices * framesPerDevice,
+  window,
+  workers,
+  threads,
+  maxBatch,
+  maxQueueDelayMs,
+  overload,
+};
+const report = `${JSON.stringify({ ...figures, machine, settings, bareLoopFps: bare.framesPerSec, runs }, null, 2)}\n`;
+if (values.json) await writeFile(values.json, report);
+if (values.out) {
+  await mkdir(values.out, { recursive: true });
+  await writeFile(path.join(values.out, 'results.json'), report);
+  const command = `npm run bench:gateway -- ${process.argv.slice(2).join(' ')}`.trim();
+  const table = gatewayTable({ command, bareFps: bare.framesPerSec, settings });
+  await writeFile(path.join(values.out, 'table.md'), table);
+  if (values.readme)
+    await writeFile(values.readme, spliceReadme(await readFile(values.readme, 'utf8'), table, 'gateway'));
 }
 process.stdout.write(`${JSON.stringify(figures)}\n`);
+
+function gatewayTable(context: {
+  command: string;
+  bareFps: number;
+  settings: Record<string, number>;
+}): string {
+  const row = (r: LoadResult) =>
+    `| ${r.label} | ${r.framesPerSec.toFixed(0)} | ${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p95.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)} | ${r.meanBatch.toFixed(2)} | ${r.peakRssMb.toFixed(0)} | ${r.results} + ${r.busy} busy of ${r.frames} |`;
+  const s = context.settings;
+  return [
+    `Produced by \`${context.command}\` on ${describeMachine(machine)}, ${machine.date.slice(0, 10)}: ${s.devices} devices (worker threads), ${s.frames} frames per run, ${s.window} in flight per device (×${s.overload} for the overload run), gateway with ${s.workers} inference worker(s) × ${s.threads} onnxruntime thread(s), max batch ${s.maxBatch}, max queue delay ${s.maxQueueDelayMs} ms.`,
+    '',
+    '| run | frames/s | latency p50 / p95 / p99 ms | mean batch | peak RSS MB | answered |',
+    '|---|---|---|---|---|---|',
+    ...runs.map(row),
+    `| bare onnxruntime loop | ${context.bareFps.toFixed(0)} | | ${s.maxBatch} | | |`,
+    '',
+    `Batched over unbatched **${figures.batchedOverUnbatched.toFixed(2)}x**; the gateway reaches **${(figures.overBareLoop * 100).toFixed(0)} %** of the bare loop; at ${s.overload}x overload ${over.frames} frames were sent and every one was answered (${over.results} results, ${over.busy} busy, ${over.errors} errors), peak RSS ${over.peakRssMb.toFixed(0)} MB.`,
+    '',
+  ].join('\n');
+}

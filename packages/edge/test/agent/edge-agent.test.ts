@@ -136,7 +136,9 @@ describe('edge agent', () => {
         final: { index: 2, source: 'local' },
       });
     }
-    const shed = await runAgent(fakeLink(() => ({ kind: 'error', code: 'BUSY', message: 'inference queue full' })));
+    const shed = await runAgent(
+      fakeLink(() => ({ kind: 'error', code: 'BUSY', message: 'inference queue full' })),
+    );
     expect(shed[1]).toMatchObject({ cloud: { status: 'busy' }, final: { index: 2, source: 'local' } });
     const edgeOnly = await runAgent(null);
     expect(edgeOnly[1]).toMatchObject({

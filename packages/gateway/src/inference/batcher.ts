@@ -22,6 +22,10 @@ export interface BatcherStats {
 export interface Batcher {
   /** Queues one preprocessed tensor; resolves when its batch ran, or at once with `busy`. */
   submit(input: Float32Array): Promise<InferOutcome>;
+  /** Whether a submit now would be queued (callers skip decoding frames that would be shed). */
+  hasRoom(): boolean;
+  /** Refuses one item as busy without queueing it (counted like a refused submit). */
+  shed(): InferOutcome;
   stats(): BatcherStats;
   /** Stops taking work; resolves once every queued and running item has its outcome. */
   drain(): Promise<void>;
@@ -47,6 +51,11 @@ export function createBatcher(options: BatcherOptions): Batcher {
   let draining: Promise<void> | null = null;
   let idle: (() => void) | null = null;
   const stats = { batches: 0, items: 0, busy: 0 };
+
+  const shed = (): InferOutcome => {
+    stats.busy++;
+    return { kind: 'busy', queued: queue.length };
+  };
 
   const pump = () => {
     while (running < backend.concurrency && queue.length > 0) {
@@ -104,15 +113,14 @@ export function createBatcher(options: BatcherOptions): Batcher {
 
   return {
     submit(input) {
-      if (draining !== null || queue.length >= maxQueue) {
-        stats.busy++;
-        return Promise.resolve({ kind: 'busy', queued: queue.length });
-      }
+      if (draining !== null || queue.length >= maxQueue) return Promise.resolve(shed());
       return new Promise<InferOutcome>((resolve) => {
         queue.push({ input, enqueuedAt: performance.now(), resolve });
         pump();
       });
     },
+    hasRoom: () => draining === null && queue.length < maxQueue,
+    shed,
     stats: () => ({ queued: queue.length, running, ...stats }),
     drain() {
       draining ??= new Promise<void>((resolve) => {

@@ -9,6 +9,7 @@ import {
   toTensorData,
   WireErrorCode,
 } from '@squeezegate/shared';
+import type { InferOutcome } from './backend.ts';
 import type { Batcher } from './batcher.ts';
 
 export type CloudAnswer =
@@ -36,6 +37,8 @@ export function createCloudInference(options: {
   return {
     modelId: spec.id,
     async infer(image, view) {
+      // Shed before decoding: under overload the CPU goes to frames that will be answered.
+      if (!batcher.hasRoom()) return answer(batcher.shed());
       let tensor: Float32Array;
       try {
         const modelView = await toModelView(image, { preprocess: spec.preprocess, view });
@@ -45,36 +48,39 @@ export function createCloudInference(options: {
           return { ok: false, code: WireErrorCode.IMAGE_UNDECODABLE, message: err.message };
         throw err;
       }
-      const outcome = await batcher.submit(tensor);
-      switch (outcome.kind) {
-        case 'busy':
-          return {
-            ok: false,
-            code: WireErrorCode.BUSY,
-            message: `inference queue full (${outcome.queued} waiting)`,
-          };
-        case 'failed':
-          return {
-            ok: false,
-            code: WireErrorCode.INFERENCE_FAILED,
-            message: `inference failed: ${outcome.message}`,
-          };
-        case 'ok':
-          return {
-            ok: true,
-            result: {
-              model: spec.id,
-              top: topK(softmax(outcome.logits), 5).map(({ index, p }) => ({
-                index,
-                label: labels[index] ?? `class ${index}`,
-                p,
-              })),
-              inferMs: round(outcome.inferMs),
-              batchSize: outcome.batchSize,
-              queueMs: round(outcome.queueMs),
-            },
-          };
-      }
+      return answer(await batcher.submit(tensor));
     },
   };
+
+  function answer(outcome: InferOutcome): CloudAnswer {
+    switch (outcome.kind) {
+      case 'busy':
+        return {
+          ok: false,
+          code: WireErrorCode.BUSY,
+          message: `inference queue full (${outcome.queued} waiting)`,
+        };
+      case 'failed':
+        return {
+          ok: false,
+          code: WireErrorCode.INFERENCE_FAILED,
+          message: `inference failed: ${outcome.message}`,
+        };
+      case 'ok':
+        return {
+          ok: true,
+          result: {
+            model: spec.id,
+            top: topK(softmax(outcome.logits), 5).map(({ index, p }) => ({
+              index,
+              label: labels[index] ?? `class ${index}`,
+              p,
+            })),
+            inferMs: round(outcome.inferMs),
+            batchSize: outcome.batchSize,
+            queueMs: round(outcome.queueMs),
+          },
+        };
+    }
+  }
 }
