@@ -22,7 +22,7 @@ describe.skipIf(!haveRealModels)('cascade over loopback (real gateway, real agen
   let gateway: Gateway;
   let cloudCheck: Classifier;
   let records: FrameRecord[];
-  let link: { messageBytes: number; wireBytes: number; framesSent: number };
+  let link: { messageBytes: number; wireBytes: number; framesSent: number; reportBytes: number };
 
   beforeAll(async () => {
     gateway = await createGateway({
@@ -100,7 +100,7 @@ describe.skipIf(!haveRealModels)('cascade over loopback (real gateway, real agen
     const frameBytes = records.reduce((s, r) => s + r.bytesSent, 0);
     const offloaded = records.filter((r) => r.decision.kind === 'offload').length;
     expect(link.framesSent).toBe(offloaded);
-    const hello = link.messageBytes - frameBytes;
+    const hello = link.messageBytes - frameBytes - link.reportBytes;
     expect(hello).toBeGreaterThan(40); // the hello JSON
     expect(hello).toBeLessThan(300);
     const counters = gateway.counters();
@@ -108,7 +108,7 @@ describe.skipIf(!haveRealModels)('cascade over loopback (real gateway, real agen
     expect(counters.framesIn).toBe(offloaded);
     // On the wire: the HTTP upgrade plus a 6–14 byte frame header per message.
     expect(link.wireBytes).toBeGreaterThan(link.messageBytes);
-    expect(link.wireBytes - link.messageBytes).toBeLessThan(600 + 14 * (offloaded + 1));
+    expect(link.wireBytes - link.messageBytes).toBeLessThan(600 + 14 * (offloaded + 3));
     // What left is the re-encoded model-sized crop, much smaller than the captured files.
     const captured = records
       .filter((r) => r.decision.kind === 'offload')

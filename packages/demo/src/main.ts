@@ -2,19 +2,13 @@
 // `npm start`: a gateway and N edge agents on loopback over a directory of images.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import {
-  POLICY_FLAGS,
-  POLICY_HELP,
-  payloadFromFlags,
-  policyFromFlags,
-  readConfigFile,
-  SourceError,
-} from '@squeezegate/edge';
+import { POLICY_FLAGS, POLICY_HELP, payloadFromFlags, policyFromFlags, SourceError } from '@squeezegate/edge';
 import {
   ModelLoadError,
   PayloadSchema,
   PolicySchema,
   parseConfig,
+  readConfigFile,
   resolveModelsDir,
 } from '@squeezegate/shared';
 import cliProgress from 'cli-progress';

@@ -4,7 +4,7 @@ export type { Answer, CloudOutcome, FrameRecord } from './agent/frame-record.ts'
 export type { RunSummary } from './agent/summary.ts';
 export { percentile, summarize } from './agent/summary.ts';
 export { CALIBRATE_HELP, formatCalibration, parseCalibrateArgs } from './cli/calibrate.ts';
-export { EDGE_HELP, edgeConfigFromCli, readConfigFile } from './cli/edge-config.ts';
+export { EDGE_HELP, edgeConfigFromCli } from './cli/edge-config.ts';
 export {
   describePolicy,
   POLICY_FLAGS,

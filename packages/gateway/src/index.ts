@@ -14,6 +14,8 @@ export type { LocalBackendOptions } from './inference/local-backend.ts';
 export { createLocalBackend } from './inference/local-backend.ts';
 export type { OipBackendOptions } from './inference/oip-backend.ts';
 export { createOipBackend, RemoteBackendError, RemoteBackendErrorCode } from './inference/oip-backend.ts';
+export type { DecisionView, DeviceView, FleetMonitor, FleetSnapshot } from './monitor/fleet-monitor.ts';
+export { createFleetMonitor } from './monitor/fleet-monitor.ts';
 export type { Gateway, GatewayOptions } from './server.ts';
 export { createGateway } from './server.ts';
 export type { GatewayCounters } from './sessions/edge-session.ts';

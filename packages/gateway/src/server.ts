@@ -12,12 +12,14 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { createDeviceRegistry } from './auth/device-registry.ts';
 import { createHttpApp } from './http/app.ts';
+import { createDashboardRoutes } from './http/dashboard.ts';
 import { createOipRoutes } from './http/oip-v2.ts';
 import type { CloudBackend } from './inference/backend.ts';
 import { type BatcherStats, createBatcher } from './inference/batcher.ts';
 import { createCloudInference } from './inference/cloud-inference.ts';
 import { createLocalBackend } from './inference/local-backend.ts';
 import { createOipBackend } from './inference/oip-backend.ts';
+import { createFleetMonitor, type FleetMonitor } from './monitor/fleet-monitor.ts';
 import { attachEdgeSession, CloseCode, type GatewayCounters } from './sessions/edge-session.ts';
 
 export interface Gateway {
@@ -28,6 +30,7 @@ export interface Gateway {
   readonly port: number;
   counters(): Readonly<GatewayCounters>;
   batching(): BatcherStats;
+  readonly monitor: FleetMonitor;
   /** Stops accepting, closes every edge with 1001, drains inference, releases the model. Idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -60,6 +63,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const cloud = createCloudInference({ spec: backend.spec, batcher, labels });
   const registry = createDeviceRegistry(config.devices);
   const counters: GatewayCounters = { devicesConnected: 0, framesIn: 0, bytesIn: 0, results: 0, errors: 0 };
+  const monitor = createFleetMonitor();
   let accepting = true;
 
   const app = createHttpApp({
@@ -75,6 +79,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       infer: (inputs) => Promise.all(inputs.map((x) => batcher.submit(x))),
     }),
   );
+  app.route('/dashboard', createDashboardRoutes({ monitor, adminToken: config.adminToken }));
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes });
   const sessions = new Set<Promise<void>>();
@@ -93,6 +98,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         cloud,
         logger: options.logger,
         counters,
+        monitor,
         maxPayloadBytes: config.maxPayloadBytes,
       });
       sessions.add(done);
@@ -139,6 +145,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     counters: () => ({ ...counters }),
     batching: () => batcher.stats(),
+    monitor,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -9,6 +9,8 @@ export {
   temper,
   topK,
 } from './confidence/measures.ts';
+export type { ConfigFileResult } from './config/files.ts';
+export { maskSecrets, readConfigFile } from './config/files.ts';
 export type {
   ConfigResult,
   EdgeConfig,
@@ -59,6 +61,7 @@ export type {
   Parsed,
   ResultMessage,
   ServerMessage,
+  Stats,
   Welcome,
 } from './protocol/messages.ts';
 export {
@@ -72,6 +75,7 @@ export {
   parseJsonMessage,
   ResultSchema,
   ServerMessageSchema,
+  StatsSchema,
   WelcomeSchema,
   WireErrorCode,
 } from './protocol/messages.ts';

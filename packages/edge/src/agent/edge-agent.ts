@@ -41,6 +41,20 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
 export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   const { deviceId, classifier, labels, link, policy, payload, deadlineMs, maxInFlight, onRecord } = options;
   const now = options.now ?? (() => performance.now());
+  // Running totals the gateway's operators see (sent now and then, and at the end of a run).
+  const totals = { frames: 0, offloaded: 0, capturedBytes: 0, sentBytes: 0 };
+  let lastReport = Number.NEGATIVE_INFINITY;
+  const record = (r: FrameRecord) => {
+    totals.frames++;
+    if (r.decision.kind === 'offload') totals.offloaded++;
+    totals.capturedBytes += r.capturedBytes;
+    totals.sentBytes += r.bytesSent;
+    onRecord(r);
+    if (now() - lastReport >= 1000) {
+      lastReport = now();
+      link?.report(totals);
+    }
+  };
   const log = options.logger.child({ component: 'agent', deviceId });
   const answer = (index: number, p: number): Answer => ({
     index,
@@ -52,6 +66,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
     frame: SourceFrame,
     frameId: string,
     shaped: ShapedPayload,
+    local: Answer,
   ): Promise<{ cloud: CloudOutcome; bytesSent: number }> {
     if (!link) return { cloud: { status: 'unavailable', reason: 'no gateway configured' }, bytesSent: 0 };
     const { answer: reply, bytesSent } = await link.request(
@@ -62,6 +77,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
         view: shaped.view,
         mime: shaped.mime,
         capturedAt: Date.now(),
+        local: { index: local.index, label: local.label, p: local.p },
       },
       shaped.bytes,
       { deadlineMs },
@@ -116,7 +132,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       const decision = policy.decide({ probs, confidence }, now());
       const timings = { decodeMs: round(t1 - t0), inferMs: round(t2 - t1) };
       if (decision.kind === 'local') {
-        onRecord({
+        record({
           ...base,
           capturedBytes,
           local,
@@ -136,13 +152,13 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       policy.spent(shaped.bytes.length);
       // The cloud round trip runs alongside the next frames; the caller bounds how many.
       const t3 = now();
-      const cloudDone = offload(frame, frameId, shaped).then(({ cloud, bytesSent }) => {
+      const cloudDone = offload(frame, frameId, shaped, local).then(({ cloud, bytesSent }) => {
         const final =
           cloud.status === 'ok'
             ? { index: cloud.index, label: cloud.label, p: cloud.p, source: 'cloud' as const }
             : { ...answer(best.index, best.p), source: 'local' as const };
         if (cloud.status !== 'ok') log.debug({ frameId, cloud }, 'kept local answer for offloaded frame');
-        onRecord({
+        record({
           ...base,
           capturedBytes,
           local,
@@ -159,7 +175,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       const code = err instanceof ImageDecodeError ? err.code : 'FRAME_FAILED';
       const message = err instanceof Error ? err.message : String(err);
       log.warn({ frameId, file: frame.name, code, err }, 'frame failed, going on with the next');
-      onRecord({
+      record({
         ...base,
         capturedBytes,
         local: null,
@@ -186,6 +202,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
         if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
       }
       await Promise.all(inFlight);
+      link?.report(totals);
     },
   };
 }

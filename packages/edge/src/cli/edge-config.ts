@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
@@ -6,6 +5,7 @@ import {
   type EdgeConfig,
   EdgeConfigSchema,
   parseConfig,
+  readConfigFile,
   resolveModelsDir,
 } from '@squeezegate/shared';
 import { POLICY_FLAGS, POLICY_HELP, payloadFromFlags, policyFromFlags } from './policy-flags.ts';
@@ -50,21 +50,6 @@ const defined = <T extends object>(o: T) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 export type CliParse<T> = ConfigResult<T> | { ok: 'help' };
-
-/** Reads a JSON config fragment; problems come back as config issues. */
-export async function readConfigFile(
-  file: string,
-): Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; issues: string[] }> {
-  try {
-    const value: unknown = JSON.parse(await readFile(file, 'utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return { ok: false, issues: [`${file}: expected a JSON object`] };
-    }
-    return { ok: true, value: value as Record<string, unknown> };
-  } catch (err) {
-    return { ok: false, issues: [`${file}: ${(err as Error).message}`] };
-  }
-}
 
 /** Edge config from flags over a config file over environment variables over defaults. */
 export async function edgeConfigFromCli(

@@ -8,6 +8,7 @@ import {
   parseJsonMessage,
   type ResultMessage,
   ServerMessageSchema,
+  type Stats,
   type Welcome,
 } from '@squeezegate/shared';
 import type { Logger } from 'pino';
@@ -28,6 +29,8 @@ export interface LinkStats {
   /** Bytes written to the TCP socket: messages plus WebSocket framing and the HTTP upgrade. */
   wireBytes: number;
   framesSent: number;
+  /** Bytes of the stats reports among `messageBytes`. */
+  reportBytes: number;
 }
 
 export interface GatewayLink {
@@ -42,6 +45,8 @@ export interface GatewayLink {
     options: { deadlineMs: number },
   ): Promise<{ answer: LinkAnswer; bytesSent: number }>;
   stats(): LinkStats;
+  /** Sends the agent's running totals (fire and forget; dropped when the link is down). */
+  report(stats: Omit<Stats, 'type'>): void;
   close(): Promise<void>;
 }
 
@@ -76,6 +81,7 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
   let socket: Socket | null = null;
   let messageBytes = 0;
   let framesSent = 0;
+  let reportBytes = 0;
   const pending = new Map<string, (answer: LinkAnswer) => void>();
 
   const ws = new WebSocket(url, { maxPayload: maxPayloadBytes, handshakeTimeout: connectTimeoutMs });
@@ -217,7 +223,14 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
       });
     },
     stats() {
-      return { messageBytes, wireBytes: socket?.bytesWritten ?? 0, framesSent };
+      return { messageBytes, wireBytes: socket?.bytesWritten ?? 0, framesSent, reportBytes };
+    },
+    report(stats) {
+      if (state !== 'open' || ws.readyState !== WebSocket.OPEN) return;
+      const text = JSON.stringify({ type: 'stats', ...stats } satisfies Stats);
+      messageBytes += Buffer.byteLength(text);
+      reportBytes += Buffer.byteLength(text);
+      ws.send(text);
     },
     async close() {
       clearInterval(heartbeat);

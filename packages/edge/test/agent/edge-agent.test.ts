@@ -44,7 +44,8 @@ function fakeLink(reply: (frameId: string) => LinkAnswer): GatewayLink & { sent:
       sent.push(header.frameId);
       return { answer: reply(header.frameId), bytesSent: image.length + 100 };
     },
-    stats: () => ({ messageBytes: 0, wireBytes: 0, framesSent: sent.length }),
+    stats: () => ({ messageBytes: 0, wireBytes: 0, framesSent: sent.length, reportBytes: 0 }),
+    report: () => {},
     async close() {},
   };
 }

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { DeviceRegistry } from '../auth/device-registry.ts';
 import type { CloudInference } from '../inference/cloud-inference.ts';
+import type { FleetMonitor } from '../monitor/fleet-monitor.ts';
 
 /** Close codes (RFC 6455 §7.4.1). */
 export const CloseCode = { NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, TOO_BIG: 1009 } as const;
@@ -29,6 +30,7 @@ export interface EdgeSessionOptions {
   cloud: CloudInference;
   logger: Logger;
   counters: GatewayCounters;
+  monitor: FleetMonitor;
   maxPayloadBytes: number;
   helloTimeoutMs?: number;
   heartbeatMs?: number;
@@ -44,6 +46,7 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     registry,
     cloud,
     counters,
+    monitor,
     maxPayloadBytes,
     helloTimeoutMs = 10_000,
     heartbeatMs = 15_000,
@@ -90,8 +93,17 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     const { header, image } = frame.value;
     counters.framesIn++;
     inFlight++;
+    const started = performance.now();
     try {
       const answer = await cloud.infer(image, header.view);
+      monitor.frameAnswered({
+        deviceId: deviceId!,
+        frameId: header.frameId,
+        local: header.local ?? null,
+        cloud: answer.ok ? answer.result.top[0]! : null,
+        status: answer.ok ? 'ok' : answer.code,
+        latencyMs: performance.now() - started,
+      });
       if (answer.ok) {
         counters.results++;
         send({ type: 'result', frameId: header.frameId, ...answer.result });
@@ -119,6 +131,10 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
         return;
       }
       const hello = parsed.value;
+      if (hello.type !== 'hello') {
+        refuse(WireErrorCode.NOT_AUTHENTICATED, 'send a hello first');
+        return;
+      }
       if (hello.protocol !== PROTOCOL_VERSION) {
         refuse(
           WireErrorCode.PROTOCOL_VERSION,
@@ -134,6 +150,7 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
       deviceId = hello.deviceId;
       log = log.child({ deviceId });
       counters.devicesConnected++;
+      monitor.deviceConnected(deviceId);
       log.info({ agent: hello.agent }, 'device connected');
       send({
         type: 'welcome',
@@ -145,7 +162,12 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
       return;
     }
     if (!isBinary) {
-      refuse(WireErrorCode.BAD_MESSAGE, 'after hello only binary frame envelopes are accepted');
+      const parsed = parseJsonMessage(ClientTextMessageSchema, data.toString('utf8'));
+      if (!parsed.ok || parsed.value.type !== 'stats') {
+        refuse(WireErrorCode.BAD_MESSAGE, parsed.ok ? 'hello was already said' : parsed.error);
+        return;
+      }
+      monitor.reportStats(deviceId, parsed.value);
       return;
     }
     onFrame(data).catch((err: unknown) => {
@@ -158,7 +180,10 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     ws.on('close', (code) => {
       clearTimeout(helloTimer);
       clearInterval(heartbeat);
-      if (deviceId !== null) counters.devicesConnected--;
+      if (deviceId !== null) {
+        counters.devicesConnected--;
+        monitor.deviceDisconnected(deviceId);
+      }
       log.info({ code, inFlight }, 'edge connection closed');
       resolve();
     });

@@ -142,6 +142,8 @@ export const GatewayConfigSchema = z
       .int()
       .positive()
       .default(4 * 1024 * 1024),
+    /** Bearer token for the operator endpoints (/metrics, /dashboard); unset leaves them open. */
+    adminToken: z.string().min(16, 'the admin token needs at least 16 characters').optional(),
     /** onnxruntime intra-op threads per inference worker. */
     threads: z.number().int().positive().default(1),
     /** Worker threads running the cloud model, each with its own session. */

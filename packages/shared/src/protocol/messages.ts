@@ -86,10 +86,23 @@ export const FrameHeaderSchema = z
     view: z.enum(['crop', 'full']),
     mime: z.enum(['image/jpeg', 'image/png', 'image/webp']),
     capturedAt: z.number().nonnegative().optional(),
+    /** The edge's own answer, for the operator's view of local against cloud. */
+    local: ClassScoreSchema.optional(),
   })
   .strict();
 
-export const ClientTextMessageSchema = z.discriminatedUnion('type', [HelloSchema]);
+/** The edge's running totals, sent now and then so the gateway sees frames that never left. */
+export const StatsSchema = z
+  .object({
+    type: z.literal('stats'),
+    frames: z.number().int().nonnegative(),
+    offloaded: z.number().int().nonnegative(),
+    capturedBytes: z.number().int().nonnegative(),
+    sentBytes: z.number().int().nonnegative(),
+  })
+  .strict();
+
+export const ClientTextMessageSchema = z.discriminatedUnion('type', [HelloSchema, StatsSchema]);
 export const ServerMessageSchema = z.discriminatedUnion('type', [WelcomeSchema, ResultSchema, ErrorSchema]);
 
 export type Hello = z.infer<typeof HelloSchema>;
@@ -97,6 +110,7 @@ export type Welcome = z.infer<typeof WelcomeSchema>;
 export type ResultMessage = z.infer<typeof ResultSchema>;
 export type ErrorMessage = z.infer<typeof ErrorSchema>;
 export type FrameHeader = z.infer<typeof FrameHeaderSchema>;
+export type Stats = z.infer<typeof StatsSchema>;
 export type ClientTextMessage = z.infer<typeof ClientTextMessageSchema>;
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 

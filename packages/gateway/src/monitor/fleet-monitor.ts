@@ -1,0 +1,137 @@
+import type { ClassScore, Stats } from '@squeezegate/shared';
+
+/** One connected (or recently seen) device, as the operator sees it. */
+export interface DeviceView {
+  deviceId: string;
+  connected: boolean;
+  connectedAt: number;
+  lastSeen: number;
+  /** From the edge's own reports: every frame it captured, and how many it offloaded. */
+  frames: number;
+  offloaded: number;
+  offloadRate: number;
+  capturedBytes: number;
+  sentBytes: number;
+  /** Bytes not sent, against sending every frame as captured. */
+  bytesSaved: number;
+  /** Frames the gateway answered for this device, and their latency at the gateway (queue + inference). */
+  answered: number;
+  latencyMs: { p50: number | null; p95: number | null };
+}
+
+/** One offloaded frame: what the edge said and what the cloud said. */
+export interface DecisionView {
+  at: number;
+  deviceId: string;
+  frameId: string;
+  local: ClassScore | null;
+  cloud: ClassScore | null;
+  /** 'ok', or why there is no cloud answer (BUSY, IMAGE_UNDECODABLE, …). */
+  status: string;
+  latencyMs: number;
+}
+
+export interface FleetSnapshot {
+  at: number;
+  devices: DeviceView[];
+  recent: DecisionView[];
+}
+
+export interface FleetMonitor {
+  deviceConnected(deviceId: string): void;
+  deviceDisconnected(deviceId: string): void;
+  reportStats(deviceId: string, stats: Stats): void;
+  frameAnswered(decision: Omit<DecisionView, 'at'>): void;
+  snapshot(): FleetSnapshot;
+  /** Called on every change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}
+
+const RECENT = 50;
+const LATENCY_WINDOW = 200;
+
+function percentile(values: readonly number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+}
+
+/** What the dashboard shows: per-device totals and the last decisions, kept in memory, bounded. */
+export function createFleetMonitor(options: { now?: () => number } = {}): FleetMonitor {
+  const now = options.now ?? Date.now;
+  const devices = new Map<
+    string,
+    Omit<DeviceView, 'offloadRate' | 'bytesSaved' | 'latencyMs'> & { latencies: number[] }
+  >();
+  const recent: DecisionView[] = [];
+  const listeners = new Set<() => void>();
+  const changed = () => {
+    for (const l of listeners) l();
+  };
+  const device = (deviceId: string) => {
+    let d = devices.get(deviceId);
+    if (!d) {
+      d = {
+        deviceId,
+        connected: false,
+        connectedAt: now(),
+        lastSeen: now(),
+        frames: 0,
+        offloaded: 0,
+        capturedBytes: 0,
+        sentBytes: 0,
+        answered: 0,
+        latencies: [],
+      };
+      devices.set(deviceId, d);
+    }
+    d.lastSeen = now();
+    return d;
+  };
+  return {
+    deviceConnected(deviceId) {
+      const d = device(deviceId);
+      d.connected = true;
+      d.connectedAt = now();
+      changed();
+    },
+    deviceDisconnected(deviceId) {
+      device(deviceId).connected = false;
+      changed();
+    },
+    reportStats(deviceId, stats) {
+      Object.assign(device(deviceId), {
+        frames: stats.frames,
+        offloaded: stats.offloaded,
+        capturedBytes: stats.capturedBytes,
+        sentBytes: stats.sentBytes,
+      });
+      changed();
+    },
+    frameAnswered(decision) {
+      const d = device(decision.deviceId);
+      d.answered++;
+      d.latencies.push(decision.latencyMs);
+      if (d.latencies.length > LATENCY_WINDOW) d.latencies.shift();
+      recent.unshift({ ...decision, at: now() });
+      if (recent.length > RECENT) recent.pop();
+      changed();
+    },
+    snapshot() {
+      return {
+        at: now(),
+        devices: [...devices.values()].map(({ latencies, ...d }) => ({
+          ...d,
+          offloadRate: d.frames ? d.offloaded / d.frames : 0,
+          bytesSaved: d.capturedBytes - d.sentBytes,
+          latencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) },
+        })),
+        recent: [...recent],
+      };
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
