@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { ModelLoadError } from '@squeezegate/shared';
+import { ModelLoadError, maskSecrets } from '@squeezegate/shared';
 import cliProgress from 'cli-progress';
 import { pino } from 'pino';
 import type { FrameRecord } from './agent/frame-record.ts';
@@ -92,6 +92,10 @@ async function runAgent(argv: string[]): Promise<number> {
   }
   if (!parsed.ok) configError('squeezegate-edge', parsed.issues);
   const config = parsed.config;
+  if (parsed.printConfig) {
+    process.stdout.write(`${JSON.stringify(maskSecrets(config), null, 2)}\n`);
+    return EXIT.OK;
+  }
   const logger = pino({ level: config.logLevel, redact: ['token', '*.token'] }, pino.destination(2));
   const out = config.output === '-' ? process.stdout : createWriteStream(config.output);
   const records: FrameRecord[] = [];

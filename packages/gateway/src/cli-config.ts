@@ -4,6 +4,7 @@ import {
   type GatewayConfig,
   GatewayConfigSchema,
   parseConfig,
+  readConfigFile,
   resolveModelsDir,
 } from '@squeezegate/shared';
 
@@ -14,10 +15,14 @@ and to anyone over the Open Inference Protocol v2 (http://HOST:PORT/v2/...), wit
 and /readyz. Frames from both are batched dynamically.
 
 Options (environment variable in brackets):
+  --config <file>          a YAML or JSON file with any of the settings below (see
+                           deploy/config/gateway.example.yaml); flags and variables win
+  --print-config           print the effective configuration (secrets masked) and exit
   --host <addr>            listen address [SQUEEZEGATE_HOST] (default 127.0.0.1)
   --port <n>               listen port, 0 = any free port [SQUEEZEGATE_PORT] (default 8787)
   --device <id:token>      a device allowed to connect; repeat for more
                            [SQUEEZEGATE_DEVICES, comma-separated id:token pairs]
+  --admin-token <token>    bearer token for /metrics and /dashboard [SQUEEZEGATE_ADMIN_TOKEN]
   --cloud-model <id>       cloud model (default mobilenetv2-12-int8)
   --models-dir <dir>       model files [SQUEEZEGATE_MODELS_DIR] (default ./models)
   --max-payload-bytes <n>  largest WebSocket message accepted (default 4194304)
@@ -56,19 +61,25 @@ function parseDevices(pairs: readonly string[]): { id: string; token: string }[]
     });
 }
 
-/** Gateway config from command-line flags over environment variables over defaults. */
-export function gatewayConfigFromCli(
+/**
+ * Gateway config from command-line flags over a config file (YAML or JSON) over environment
+ * variables over defaults. `printConfig` asks main to print the effective config and exit.
+ */
+export async function gatewayConfigFromCli(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): CliParse<GatewayConfig> {
+): Promise<CliParse<GatewayConfig> & { printConfig?: boolean }> {
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
       options: {
+        config: { type: 'string' },
+        'print-config': { type: 'boolean' },
         host: { type: 'string' },
         port: { type: 'string' },
         device: { type: 'string', multiple: true },
+        'admin-token': { type: 'string' },
         'cloud-model': { type: 'string' },
         'models-dir': { type: 'string' },
         'max-payload-bytes': { type: 'string' },
@@ -89,16 +100,26 @@ export function gatewayConfigFromCli(
   }
   if (values.help) return { ok: 'help' };
   const s = (k: string) => values[k] as string | undefined;
-  const devices = parseDevices(
-    (values.device as string[] | undefined) ?? env.SQUEEZEGATE_DEVICES?.split(',') ?? [],
-  );
-  const raw = Object.fromEntries(
-    Object.entries({
+  let file: Record<string, unknown> = {};
+  if (s('config')) {
+    const read = await readConfigFile(s('config')!);
+    if (!read.ok) return read;
+    file = read.value;
+  }
+  const pairs = (values.device as string[] | undefined) ?? env.SQUEEZEGATE_DEVICES?.split(',');
+  const defined = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const raw = {
+    ...file,
+    ...defined({
       host: s('host') ?? env.SQUEEZEGATE_HOST,
       port: num(s('port') ?? env.SQUEEZEGATE_PORT),
-      devices,
+      devices: pairs ? parseDevices(pairs) : (file.devices ?? []),
+      adminToken: s('admin-token') ?? env.SQUEEZEGATE_ADMIN_TOKEN,
       cloudModel: s('cloud-model'),
-      modelsDir: resolveModelsDir({ configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR }),
+      modelsDir: resolveModelsDir({
+        configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR ?? (file.modelsDir as string | undefined),
+      }),
       maxPayloadBytes: num(s('max-payload-bytes')),
       threads: num(s('threads')),
       workers: num(s('workers')),
@@ -106,14 +127,14 @@ export function gatewayConfigFromCli(
       maxQueueDelayMs: num(s('max-queue-delay-ms')),
       maxQueue: num(s('max-queue')),
       remote: s('remote-url')
-        ? Object.fromEntries(
-            Object.entries({ url: s('remote-url'), model: s('remote-model') }).filter(
-              ([, v]) => v !== undefined,
-            ),
-          )
+        ? {
+            ...(file.remote as object | undefined),
+            ...defined({ url: s('remote-url'), model: s('remote-model') }),
+          }
         : undefined,
       logLevel: s('log-level') ?? env.SQUEEZEGATE_LOG_LEVEL,
-    }).filter(([, v]) => v !== undefined),
-  );
-  return parseConfig(GatewayConfigSchema, raw);
+    }),
+  };
+  const parsed = parseConfig(GatewayConfigSchema, raw);
+  return values['print-config'] ? { ...parsed, printConfig: true } : parsed;
 }

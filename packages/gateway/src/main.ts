@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // squeezegate-gateway: the only gateway module that touches `process`.
-import { ModelLoadError } from '@squeezegate/shared';
+import { ModelLoadError, maskSecrets } from '@squeezegate/shared';
 import { pino } from 'pino';
 import { GATEWAY_HELP, gatewayConfigFromCli } from './cli-config.ts';
 import { createGateway } from './server.ts';
 
-const parsed = gatewayConfigFromCli(process.argv.slice(2), process.env);
+const parsed = await gatewayConfigFromCli(process.argv.slice(2), process.env);
 if (parsed.ok === 'help') {
   process.stdout.write(GATEWAY_HELP);
   process.exit(0);
@@ -17,7 +17,14 @@ if (!parsed.ok) {
   process.exit(2);
 }
 const config = parsed.config;
-const logger = pino({ level: config.logLevel, redact: ['token', '*.token', 'devices[*].token'] });
+if (parsed.printConfig) {
+  process.stdout.write(`${JSON.stringify(maskSecrets(config), null, 2)}\n`);
+  process.exit(0);
+}
+const logger = pino({
+  level: config.logLevel,
+  redact: ['token', '*.token', 'devices[*].token', 'adminToken'],
+});
 if (config.devices.length === 0) logger.warn('no devices configured: every edge connection will be refused');
 
 let gateway: Awaited<ReturnType<typeof createGateway>>;

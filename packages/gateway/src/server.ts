@@ -11,6 +11,7 @@ import {
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { createDeviceRegistry } from './auth/device-registry.ts';
+import { requireAdmin } from './http/admin-auth.ts';
 import { createHttpApp } from './http/app.ts';
 import { createDashboardRoutes } from './http/dashboard.ts';
 import { createOipRoutes } from './http/oip-v2.ts';
@@ -20,6 +21,7 @@ import { createCloudInference } from './inference/cloud-inference.ts';
 import { createLocalBackend } from './inference/local-backend.ts';
 import { createOipBackend } from './inference/oip-backend.ts';
 import { createFleetMonitor, type FleetMonitor } from './monitor/fleet-monitor.ts';
+import { createGatewayMetrics } from './monitor/metrics.ts';
 import { attachEdgeSession, CloseCode, type GatewayCounters } from './sessions/edge-session.ts';
 
 export interface Gateway {
@@ -59,11 +61,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxBatch: config.maxBatch,
     maxQueueDelayMs: config.maxQueueDelayMs,
     maxQueue: config.maxQueue,
+    onBatch: (size, ms) => metrics.batch(size, ms / 1000),
   });
   const cloud = createCloudInference({ spec: backend.spec, batcher, labels });
   const registry = createDeviceRegistry(config.devices);
   const counters: GatewayCounters = { devicesConnected: 0, framesIn: 0, bytesIn: 0, results: 0, errors: 0 };
   const monitor = createFleetMonitor();
+  const metrics = createGatewayMetrics({
+    batching: () => batcher.stats(),
+    monitor,
+    devicesConnected: () => counters.devicesConnected,
+  });
+  metrics.modelLoaded((performance.now() - started) / 1000);
   let accepting = true;
 
   const app = createHttpApp({
@@ -80,6 +89,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
   );
   app.route('/dashboard', createDashboardRoutes({ monitor, adminToken: config.adminToken }));
+  app.get('/metrics', requireAdmin(config.adminToken), async (c) =>
+    c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+  );
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes });
   const sessions = new Set<Promise<void>>();
@@ -99,6 +111,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         logger: options.logger,
         counters,
         monitor,
+        metrics,
         maxPayloadBytes: config.maxPayloadBytes,
       });
       sessions.add(done);

@@ -17,7 +17,9 @@ Replays a directory of images as camera frames, classifies each locally and offl
 frames it is unsure of to a squeezegate gateway. Writes one JSON line per frame.
 
 Options (environment variable in brackets):
-  --config <file.json>     a config fragment (e.g. from \`squeezegate-edge calibrate\`); flags win
+  --config <file>          a YAML or JSON config file, or the fragment \`squeezegate-edge calibrate\`
+                           writes (see deploy/config/edge.example.yaml); flags and variables win
+  --print-config           print the effective configuration (secrets masked) and exit
   --gateway <url>          gateway WebSocket URL [SQUEEZEGATE_GATEWAY_URL] (default ws://127.0.0.1:8787/v1/edge)
   --device-id <id>         this device's id [SQUEEZEGATE_DEVICE_ID] (default: host name)
   --token <token>          this device's token [SQUEEZEGATE_TOKEN]
@@ -55,13 +57,14 @@ export type CliParse<T> = ConfigResult<T> | { ok: 'help' };
 export async function edgeConfigFromCli(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): Promise<CliParse<EdgeConfig>> {
+): Promise<CliParse<EdgeConfig> & { printConfig?: boolean }> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
       options: {
         config: { type: 'string' },
+        'print-config': { type: 'boolean' },
         gateway: { type: 'string' },
         'device-id': { type: 'string' },
         token: { type: 'string' },
@@ -92,7 +95,7 @@ export async function edgeConfigFromCli(
     file = read.value;
   }
   const fileSource = (file.source ?? {}) as Record<string, unknown>;
-  return parseConfig(EdgeConfigSchema, {
+  const parsed = parseConfig(EdgeConfigSchema, {
     ...file,
     ...defined({
       deviceId:
@@ -124,4 +127,5 @@ export async function edgeConfigFromCli(
       logLevel: s('log-level') ?? env.SQUEEZEGATE_LOG_LEVEL,
     }),
   });
+  return values['print-config'] ? { ...parsed, printConfig: true } : parsed;
 }

@@ -12,6 +12,7 @@ import type WebSocket from 'ws';
 import type { DeviceRegistry } from '../auth/device-registry.ts';
 import type { CloudInference } from '../inference/cloud-inference.ts';
 import type { FleetMonitor } from '../monitor/fleet-monitor.ts';
+import type { GatewayMetrics } from '../monitor/metrics.ts';
 
 /** Close codes (RFC 6455 §7.4.1). */
 export const CloseCode = { NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, TOO_BIG: 1009 } as const;
@@ -31,6 +32,7 @@ export interface EdgeSessionOptions {
   logger: Logger;
   counters: GatewayCounters;
   monitor: FleetMonitor;
+  metrics: GatewayMetrics;
   maxPayloadBytes: number;
   helloTimeoutMs?: number;
   heartbeatMs?: number;
@@ -47,6 +49,7 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     cloud,
     counters,
     monitor,
+    metrics,
     maxPayloadBytes,
     helloTimeoutMs = 10_000,
     heartbeatMs = 15_000,
@@ -96,6 +99,11 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     const started = performance.now();
     try {
       const answer = await cloud.infer(image, header.view);
+      metrics.frame(
+        answer.ok ? 'ok' : answer.code,
+        (performance.now() - started) / 1000,
+        answer.ok ? answer.result.top[0]!.p : null,
+      );
       monitor.frameAnswered({
         deviceId: deviceId!,
         frameId: header.frameId,
@@ -120,6 +128,7 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     alive = true;
     counters.bytesIn += data.length;
+    metrics.bytesReceived(data.length);
     if (deviceId === null) {
       if (isBinary) {
         refuse(WireErrorCode.NOT_AUTHENTICATED, 'send a hello before any frame');

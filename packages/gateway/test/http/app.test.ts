@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createHttpApp, GATEWAY_HELP, gatewayConfigFromCli } from '@squeezegate/gateway';
 import { describe, expect, it } from 'vitest';
 
@@ -22,8 +25,8 @@ describe('gateway HTTP', () => {
 });
 
 describe('gateway command line', () => {
-  it('merges flags over environment over defaults', () => {
-    const parsed = gatewayConfigFromCli(['--port', '9000', '--device', 'cam-1:abcdefgh1'], {
+  it('merges flags over environment over defaults', async () => {
+    const parsed = await gatewayConfigFromCli(['--port', '9000', '--device', 'cam-1:abcdefgh1'], {
       SQUEEZEGATE_PORT: '1234',
       SQUEEZEGATE_HOST: '0.0.0.0',
       SQUEEZEGATE_DEVICES: 'ignored:abcdefgh2',
@@ -39,12 +42,12 @@ describe('gateway command line', () => {
         cloudModel: 'mobilenetv2-12-int8',
       },
     });
-    const fromEnv = gatewayConfigFromCli([], { SQUEEZEGATE_DEVICES: 'a:abcdefgh1,b:abcdefgh2' });
+    const fromEnv = await gatewayConfigFromCli([], { SQUEEZEGATE_DEVICES: 'a:abcdefgh1,b:abcdefgh2' });
     expect(fromEnv.ok === true && fromEnv.config.devices.map((d) => d.id)).toEqual(['a', 'b']);
   });
 
-  it('lists every problem', () => {
-    const parsed = gatewayConfigFromCli(
+  it('lists every problem', async () => {
+    const parsed = await gatewayConfigFromCli(
       ['--port', '70000', '--device', 'bad id:short', '--cloud-model', 'x'],
       {},
     );
@@ -55,8 +58,34 @@ describe('gateway command line', () => {
     expect(paths).toEqual(['cloudModel', 'devices.0.id', 'devices.0.token', 'port']);
   });
 
-  it('has help with examples', () => {
-    expect(gatewayConfigFromCli(['--help'], {})).toEqual({ ok: 'help' });
+  it('has help with examples', async () => {
+    expect(await gatewayConfigFromCli(['--help'], {})).toEqual({ ok: 'help' });
     expect(GATEWAY_HELP).toMatch(/Examples:\n\s+squeezegate-gateway --device/);
+  });
+
+  it('reads a YAML config file under flags and environment, and flags print-config', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sg-gw-config-'));
+    const file = path.join(dir, 'gateway.yaml');
+    await writeFile(
+      file,
+      [
+        'port: 9100',
+        'maxBatch: 4',
+        'adminToken: admin-token-0123456789',
+        'devices:',
+        '  - { id: cam-a, token: token-aaaaaaaa }',
+      ].join('\n'),
+    );
+    const parsed = await gatewayConfigFromCli(['--config', file, '--max-batch', '2', '--print-config'], {
+      SQUEEZEGATE_PORT: '9200',
+    });
+    expect(parsed).toMatchObject({
+      ok: true,
+      printConfig: true,
+      config: { port: 9200, maxBatch: 2, adminToken: 'admin-token-0123456789', devices: [{ id: 'cam-a' }] },
+    });
+    await writeFile(file, 'port: [not a number');
+    const bad = await gatewayConfigFromCli(['--config', file], {});
+    expect(bad).toMatchObject({ ok: false, issues: [expect.stringContaining(file)] });
   });
 });

@@ -1,0 +1,190 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createEdgeRuntime, type EdgeRuntime, type FrameRecord } from '@squeezegate/edge';
+import { createGateway, type Gateway } from '@squeezegate/gateway';
+import { EdgeConfigSchema, GatewayConfigSchema } from '@squeezegate/shared';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { datasetDir, haveRealModels, modelsDir, repoRoot, testLogger } from '../support/env.ts';
+
+const FRAMES = 20;
+const DEVICE = 'cam-dash';
+const DEVICE_TOKEN = 'dash-device-token-0123';
+const ADMIN_TOKEN = 'dash-admin-token-0123456789';
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = path.join(repoRoot, 'test/artifacts/dashboard.png');
+
+// Debian's Chromium; .ci/run installs it. A machine without it skips, CI without it goes red.
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) {
+  throw new Error(`the dashboard test needs Chromium at ${CHROMIUM} (apt-get install chromium)`);
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+describe.skipIf(!haveRealModels || !haveChromium)('operator dashboard in a real browser', () => {
+  let gateway: Gateway;
+  let runtime: EdgeRuntime;
+  let browser: Browser;
+  let page: Page;
+  const records: FrameRecord[] = [];
+  const pageErrors: string[] = [];
+  const cell = (testid: string) =>
+    page.locator(`[data-testid="device-row"][data-device-id="${DEVICE}"] [data-testid="${testid}"]`);
+
+  beforeAll(async () => {
+    gateway = await createGateway({
+      config: GatewayConfigSchema.parse({
+        port: 0,
+        modelsDir,
+        adminToken: ADMIN_TOKEN,
+        devices: [{ id: DEVICE, token: DEVICE_TOKEN }],
+      }),
+      logger: testLogger,
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // The machine has no internet: without the background-networking flags Chromium keeps
+      // trying Google's hosts.
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+    // The page is open before the agent starts, so everything after this arrives over /events.
+    const res = await page.goto(`${gateway.url}/dashboard/?token=${ADMIN_TOKEN}`);
+    expect(res?.status()).toBe(200);
+    await vi.waitFor(async () => expect(await page.getByTestId('conn-state').textContent()).toBe('live'));
+
+    runtime = await createEdgeRuntime({
+      config: EdgeConfigSchema.parse({
+        deviceId: DEVICE,
+        token: DEVICE_TOKEN,
+        gatewayUrl: gateway.edgeUrl,
+        modelsDir,
+        // A high threshold so that most frames go to the cloud.
+        policy: { kind: 'threshold', measure: 'maxProb', threshold: 0.9 },
+        deadlineMs: 5000,
+        source: { dir: datasetDir, limit: FRAMES },
+      }),
+      logger: testLogger,
+      onRecord: (r) => records.push(r),
+    });
+    await runtime.run();
+  });
+  afterAll(async () => {
+    await runtime?.close();
+    await browser?.close();
+    await gateway?.close();
+  });
+
+  it('shows the device with the totals the agent reported', async () => {
+    expect(records).toHaveLength(FRAMES);
+    const offloaded = records.filter((r) => r.decision.kind === 'offload').length;
+    expect(offloaded).toBeGreaterThan(5);
+    const captured = records.reduce((s, r) => s + r.capturedBytes, 0);
+    const sent = records.reduce((s, r) => s + r.bytesSent, 0);
+
+    await expect.poll(() => cell('device-frames').textContent(), { timeout: 10_000 }).toBe(String(FRAMES));
+    expect(await page.getByTestId('device-row').count()).toBe(1);
+    expect(await cell('device-id').textContent()).toBe(DEVICE);
+    expect(await cell('device-state').textContent()).toContain('connected');
+    expect(await cell('device-offloaded').textContent()).toBe(String(offloaded));
+    expect(await cell('device-offload-rate').textContent()).toBe(pct(offloaded / FRAMES));
+    expect(await cell('device-bytes-saved-pct').textContent()).toBe(pct((captured - sent) / captured));
+    expect(await cell('device-answered').textContent()).toBe(String(offloaded));
+    expect(await cell('device-latency').textContent()).toMatch(/^\d+(\.\d)? \/ \d+(\.\d)?$/);
+    expect(await page.getByTestId('tile-frames').textContent()).toBe(String(FRAMES));
+    expect(await page.getByTestId('last-update').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it("lists the offloaded frames with the edge's and the cloud's labels", async () => {
+    const offloaded = records.filter((r) => r.decision.kind === 'offload');
+    await expect.poll(() => page.getByTestId('decision-row').count()).toBe(offloaded.length);
+    const rows = await page.getByTestId('decision-row').evaluateAll((trs) =>
+      trs.map((tr) => {
+        const text = (id: string) => tr.querySelector(`[data-testid="${id}"]`)?.textContent ?? null;
+        const label = (id: string) => tr.querySelector(`[data-testid="${id}"] span`)?.textContent ?? null;
+        return {
+          device: text('decision-device'),
+          frameId: text('decision-frame'),
+          local: label('decision-local'),
+          cloud: label('decision-cloud'),
+          status: text('decision-status'),
+        };
+      }),
+    );
+    const expected = offloaded.map((r) => ({
+      device: DEVICE,
+      frameId: r.frameId,
+      local: r.local!.label,
+      cloud: r.cloud?.status === 'ok' ? r.cloud.label : null,
+      status: 'ok',
+    }));
+    const byFrame = (a: { frameId: string | null }, b: { frameId: string | null }) =>
+      (a.frameId ?? '').localeCompare(b.frameId ?? '');
+    expect(rows.sort(byFrame)).toEqual(expected.sort(byFrame));
+    expect(expected.every((e) => e.cloud !== null)).toBe(true);
+
+    // Let the charts gather a few seconds before the picture.
+    await page.waitForTimeout(1500);
+    await mkdir(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    const lines = await page.locator('[data-testid="chart-offload"] path').count();
+    expect(lines).toBe(1);
+  });
+
+  it('shows the device disconnected when the agent leaves', async () => {
+    await runtime.close();
+    await expect.poll(() => cell('device-state').textContent(), { timeout: 5000 }).toContain('disconnected');
+    expect(await page.getByTestId('tile-devices').textContent()).toBe('0 / 1');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows labels from the network as text, never as markup', async () => {
+    const label = '<img src=x onerror="window.__injected=1">';
+    gateway.monitor.frameAnswered({
+      deviceId: DEVICE,
+      frameId: 'cam-dash:evil',
+      local: { index: 0, label, p: 0.5 },
+      cloud: { index: 0, label: '<b>bold</b>', p: 0.5 },
+      status: '<i>x</i>',
+      latencyMs: 1,
+    });
+    const row = page.getByTestId('decision-row').filter({ hasText: 'cam-dash:evil' });
+    await expect.poll(() => row.count(), { timeout: 5000 }).toBe(1);
+    expect(await row.getByTestId('decision-local').locator('span').first().textContent()).toBe(label);
+    expect(await row.getByTestId('decision-cloud').locator('span').first().textContent()).toBe('<b>bold</b>');
+    expect(await row.getByTestId('decision-status').textContent()).toBe('<i>x</i>');
+    expect(await row.locator('img, b, i').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __injected?: number }).__injected)).toBeUndefined();
+  });
+
+  it('refuses the page without the admin token', async () => {
+    const other = await browser.newPage();
+    try {
+      for (const query of ['', '?token=wrong-token']) {
+        const res = await other.goto(`${gateway.url}/dashboard/${query}`);
+        expect(res?.status()).toBe(401);
+        expect(await res?.json()).toMatchObject({ error: expect.any(String) });
+      }
+      // Without the trailing slash the page still finds its events next to it.
+      await other.goto(`${gateway.url}/dashboard?token=${ADMIN_TOKEN}`);
+      await vi.waitFor(async () => expect(await other.getByTestId('conn-state').textContent()).toBe('live'));
+      expect(await other.getByTestId('tile-frames').textContent()).toBe(String(FRAMES));
+    } finally {
+      await other.close();
+    }
+  });
+});
