@@ -33,13 +33,15 @@ export function yamlFiles(dir: string): string[] {
     .sort();
 }
 
-/** The documents of a YAML file as plain values; throws listing every parse error or warning. */
-export function readYamlDocuments(file: string): unknown[] {
-  const docs = [...parseAllDocuments(readRepoFile(file))];
+/** YAML documents as plain values; throws listing every parse error or warning. */
+export function parseYamlDocuments(text: string, name: string): unknown[] {
+  const docs = [...parseAllDocuments(text)];
   const problems = docs.flatMap((d) => [...d.errors, ...d.warnings]).map((e) => e.message);
-  if (problems.length > 0) throw new Error(`${file}:\n${problems.join('\n')}`);
+  if (problems.length > 0) throw new Error(`${name}:\n${problems.join('\n')}`);
   return docs.map((d) => d.toJS() as unknown);
 }
+
+export const readYamlDocuments = (file: string) => parseYamlDocuments(readRepoFile(file), file);
 
 export function readYaml(file: string): unknown {
   const docs = readYamlDocuments(file);
@@ -105,6 +107,8 @@ export function parseDockerfile(text: string): Stage[] {
 }
 
 export interface Copy {
+  /** Position among the stage's instructions. */
+  index: number;
   from: string | undefined;
   sources: string[];
   /** Absolute destination, WORKDIR applied; ends in "/" when it names a directory. */
@@ -112,17 +116,16 @@ export interface Copy {
 }
 
 export function copiesOf(stage: Stage): Copy[] {
-  return stage.instructions
-    .filter((i) => i.keyword === 'COPY')
-    .map((i) => {
-      const words = i.args.startsWith('[') ? (JSON.parse(i.args) as string[]) : i.args.split(/\s+/);
-      const flags = words.filter((w) => w.startsWith('--'));
-      const paths = words.filter((w) => !w.startsWith('--'));
-      const rawDest = paths.at(-1) ?? '';
-      const dest = path.posix.resolve(i.workdir, rawDest) + (rawDest.endsWith('/') ? '/' : '');
-      const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
-      return { from, sources: paths.slice(0, -1).map((s) => s.replace(/\/$/, '')), dest };
-    });
+  return stage.instructions.flatMap((i, index) => {
+    if (i.keyword !== 'COPY') return [];
+    const words = i.args.startsWith('[') ? (JSON.parse(i.args) as string[]) : i.args.split(/\s+/);
+    const flags = words.filter((w) => w.startsWith('--'));
+    const paths = words.filter((w) => !w.startsWith('--'));
+    const rawDest = paths.at(-1) ?? '';
+    const dest = path.posix.resolve(i.workdir, rawDest) + (rawDest.endsWith('/') ? '/' : '');
+    const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
+    return [{ index, from, sources: paths.slice(0, -1).map((s) => s.replace(/\/$/, '')), dest }];
+  });
 }
 
 const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
@@ -158,9 +161,7 @@ export function dockerignored(patterns: readonly string[], file: string): boolea
   let ignored = false;
   for (const pattern of patterns) {
     const negated = pattern.startsWith('!');
-    const re = globToRegExp(
-      (negated ? pattern.slice(1) : pattern).replace(/^\/+/, '').replace(/\/+$/, ''),
-    );
+    const re = globToRegExp((negated ? pattern.slice(1) : pattern).replace(/^\/+/, '').replace(/\/+$/, ''));
     for (let i = 1; i <= parts.length; i++) {
       if (re.test(parts.slice(0, i).join('/'))) {
         ignored = !negated;

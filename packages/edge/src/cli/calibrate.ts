@@ -26,7 +26,7 @@ Options (environment variable in brackets):
                         keep the one meeting the target with the fewest bytes
   --quality <q>         JPEG quality for crop/frame payloads (default 85)
   --holdout <f>         held-out fraction (default 0.5)
-  --confidence <c>      one-sided level of the bound the target must meet (default 0.975)
+  --confidence <c>      one-sided level of the bound the target must meet (default 0.99)
   --splits <n>          random splits for the robustness check (default 200)
   --seed <n>            (default 1)
   --limit <n>           use only the first n images
@@ -137,7 +137,7 @@ export function parseCalibrateArgs(
       scorer,
       variants,
       heldOutFraction: number('holdout', 0.5, (n) => n > 0 && n < 1, 'between 0 and 1'),
-      confidence: number('confidence', 0.975, (n) => n >= 0.5 && n < 1, 'in [0.5, 1)'),
+      confidence: number('confidence', 0.99, (n) => n >= 0.5 && n < 1, 'in [0.5, 1)'),
       splits: number('splits', 200, (n) => Number.isInteger(n) && n >= 0, 'a whole number'),
       seed: number('seed', 1, Number.isInteger, 'an integer'),
     },

@@ -190,7 +190,7 @@ export function calibrate(options: CalibrateOptions): CalibrationReport {
     variants,
     heldOutFraction = 0.5,
     bootstrap = 200,
-    confidence = 0.975,
+    confidence = 0.99,
     splits = 200,
     seed = 1,
   } = options;
