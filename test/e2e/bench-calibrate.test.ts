@@ -1,25 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runNode } from '../support/cli.ts';
 import { datasetDir, haveRealModels, modelsDir, repoRoot } from '../support/env.ts';
 
-const run = promisify(execFile);
 const BENCH = path.join(repoRoot, 'packages/bench/src/cascade/main.ts');
 const EDGE = path.join(repoRoot, 'packages/edge/bin/squeezegate-edge.js');
 
-async function cli(args: string[]) {
-  const env = { ...process.env, SQUEEZEGATE_MODELS_DIR: modelsDir };
-  try {
-    const { stdout, stderr } = await run(process.execPath, args, { cwd: repoRoot, env, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The user's shell, with the dataset variable left as the suite found it. */
+const cli = (args: string[]) => runNode(args, { ...process.env, SQUEEZEGATE_MODELS_DIR: modelsDir });
 
 describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs them', () => {
   let work: string;

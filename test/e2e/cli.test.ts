@@ -1,33 +1,16 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFile, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { datasetDir, haveRealModels, modelsDir, repoRoot } from '../support/env.ts';
+import { runNode as runCli, userEnv } from '../support/cli.ts';
+import { datasetDir, haveRealModels, repoRoot } from '../support/env.ts';
 
-const run = promisify(execFile);
 const EDGE = path.join(repoRoot, 'packages/edge/bin/squeezegate-edge.js');
 const GATEWAY = path.join(repoRoot, 'packages/gateway/bin/squeezegate-gateway.js');
 const DEMO = path.join(repoRoot, 'packages/demo/src/main.ts');
-
-/** Environment of a user's shell: no test variables, models where the suite found them. */
-function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const { SQUEEZEGATE_DATASET_DIR: _d, SQUEEZEGATE_MODELS_DIR: _m, ...rest } = process.env;
-  return { ...rest, SQUEEZEGATE_MODELS_DIR: modelsDir, ...extra };
-}
-
-async function runCli(args: string[], env = userEnv()) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, args, { cwd: repoRoot, env, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe.skipIf(!haveRealModels)('command lines, as a user runs them', () => {
   const children: ChildProcess[] = [];
