@@ -11,6 +11,7 @@ import type { FrameRecord } from './agent/frame-record.ts';
 import { createPolicy } from './policy/create-policy.ts';
 import { type DirectorySource, openDirectorySource } from './source/directory-source.ts';
 import { createGatewayLink, type GatewayLink } from './transport/gateway-link.ts';
+import { openSpool } from './transport/spool.ts';
 
 export interface EdgeRuntime {
   readonly source: DirectorySource;
@@ -43,12 +44,19 @@ export async function createEdgeRuntime(options: EdgeRuntimeOptions): Promise<Ed
   const ownsClassifier = options.classifier === undefined;
   const classifier =
     options.classifier ?? (await createOnnxClassifier(await resolveModel(config.model, config.modelsDir)));
+  const spool = config.spool ? await openSpool(config.spool) : null;
+  if (spool?.stale)
+    logger.warn({ stale: spool.stale, dir: config.spool?.dir }, 'removed stale spooled frames');
   const link = connect
     ? await createGatewayLink({
         url: config.gatewayUrl,
         deviceId: config.deviceId,
         token: config.token,
         logger,
+        reconnect: config.reconnect,
+        spool,
+        onLate: (frameId, result) =>
+          logger.info({ frameId, label: result.top[0]?.label }, 'late cloud answer; the final result stands'),
       })
     : null;
   const agent = createEdgeAgent({

@@ -10,9 +10,10 @@ import {
 
 export const GATEWAY_HELP = `Usage: squeezegate-gateway [options]
 
-Serves the cloud model to squeezegate edge agents over WebSocket (ws://HOST:PORT/v1/edge),
-and to anyone over the Open Inference Protocol v2 (http://HOST:PORT/v2/...), with /healthz
-and /readyz. Frames from both are batched dynamically.
+Serves the cloud model to squeezegate edge agents over WebSocket (ws://HOST:PORT/v1/edge,
+wss:// with TLS), and over the Open Inference Protocol v2 (http://HOST:PORT/v2/...), with
+/healthz and /readyz. Frames from both are batched dynamically. A frame sent again under the
+same id is answered once. SIGHUP re-reads the device list (the --config file, SQUEEZEGATE_DEVICES).
 
 Options (environment variable in brackets):
   --config <file>          a YAML or JSON file with any of the settings below (see
@@ -21,8 +22,18 @@ Options (environment variable in brackets):
   --host <addr>            listen address [SQUEEZEGATE_HOST] (default 127.0.0.1)
   --port <n>               listen port, 0 = any free port [SQUEEZEGATE_PORT] (default 8787)
   --device <id:token>      a device allowed to connect; repeat for more
-                           [SQUEEZEGATE_DEVICES, comma-separated id:token pairs]
-  --admin-token <token>    bearer token for /metrics and /dashboard [SQUEEZEGATE_ADMIN_TOKEN]
+                           [SQUEEZEGATE_DEVICES, comma-separated id:token pairs]; a config
+                           file may give tokenSha256 (the token's sha256 in hex) instead
+  --admin-token <token>    bearer token for /metrics, /dashboard, /admin and the /v2 API;
+                           without it /admin is off [SQUEEZEGATE_ADMIN_TOKEN]
+  --tls-cert <file>        PEM certificate (chain): serve https:// and wss:// only
+                           [SQUEEZEGATE_TLS_CERT]
+  --tls-key <file>         its PEM private key [SQUEEZEGATE_TLS_KEY]
+  --max-frames-per-second <n>
+                           frames per second per device; beyond, RATE_LIMITED (default: no limit)
+  --max-connections-per-device <n>
+                           beyond, TOO_MANY_CONNECTIONS and close 1008 (default 2)
+  --answer-cache-size <n>  answers kept per device for repeated frame ids (default 4096)
   --cloud-model <id>       cloud model (default mobilenetv2-12-int8)
   --models-dir <dir>       model files [SQUEEZEGATE_MODELS_DIR] (default ./models)
   --max-payload-bytes <n>  largest WebSocket message accepted (default 4194304)
@@ -41,6 +52,8 @@ Examples:
   squeezegate-gateway --device cam-1:s3cret-token-1 --device cam-2:s3cret-token-2
   SQUEEZEGATE_DEVICES=cam-1:s3cret-token-1 squeezegate-gateway --host 0.0.0.0 --port 8787
   squeezegate-gateway --device cam-1:s3cret-token-1 --remote-url http://triton:8000 --remote-model mobilenetv2
+  squeezegate-gateway --config gateway.yaml --tls-cert cert.pem --tls-key key.pem \\
+    --admin-token "$ADMIN_TOKEN" --max-frames-per-second 20
 
 Exit codes: 0 stopped cleanly, 1 unexpected failure, 2 invalid configuration,
 3 model files missing or corrupt.
@@ -80,6 +93,11 @@ export async function gatewayConfigFromCli(
         port: { type: 'string' },
         device: { type: 'string', multiple: true },
         'admin-token': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'max-frames-per-second': { type: 'string' },
+        'max-connections-per-device': { type: 'string' },
+        'answer-cache-size': { type: 'string' },
         'cloud-model': { type: 'string' },
         'models-dir': { type: 'string' },
         'max-payload-bytes': { type: 'string' },
@@ -109,6 +127,10 @@ export async function gatewayConfigFromCli(
   const pairs = (values.device as string[] | undefined) ?? env.SQUEEZEGATE_DEVICES?.split(',');
   const defined = (o: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const tls = defined({
+    cert: s('tls-cert') ?? env.SQUEEZEGATE_TLS_CERT,
+    key: s('tls-key') ?? env.SQUEEZEGATE_TLS_KEY,
+  });
   const raw = {
     ...file,
     ...defined({
@@ -116,6 +138,11 @@ export async function gatewayConfigFromCli(
       port: num(s('port') ?? env.SQUEEZEGATE_PORT),
       devices: pairs ? parseDevices(pairs) : (file.devices ?? []),
       adminToken: s('admin-token') ?? env.SQUEEZEGATE_ADMIN_TOKEN,
+      // Either flag alone still makes a tls object, so the schema names the missing one.
+      tls: Object.keys(tls).length > 0 ? { ...(file.tls as object | undefined), ...tls } : undefined,
+      maxFramesPerSecond: num(s('max-frames-per-second')),
+      maxConnectionsPerDevice: num(s('max-connections-per-device')),
+      answerCacheSize: num(s('answer-cache-size')),
       cloudModel: s('cloud-model'),
       modelsDir: resolveModelsDir({
         configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR ?? (file.modelsDir as string | undefined),

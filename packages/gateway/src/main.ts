@@ -2,10 +2,13 @@
 // squeezegate-gateway: the only gateway module that touches `process`.
 import { ModelLoadError, maskSecrets } from '@squeezegate/shared';
 import { pino } from 'pino';
+import { reloadDevices } from './auth/reload-devices.ts';
 import { GATEWAY_HELP, gatewayConfigFromCli } from './cli-config.ts';
+import { TlsSetupError } from './http/listener.ts';
 import { createGateway } from './server.ts';
 
-const parsed = await gatewayConfigFromCli(process.argv.slice(2), process.env);
+const argv = process.argv.slice(2);
+const parsed = await gatewayConfigFromCli(argv, process.env);
 if (parsed.ok === 'help') {
   process.stdout.write(GATEWAY_HELP);
   process.exit(0);
@@ -35,6 +38,10 @@ try {
     logger.fatal({ code: err.code, file: err.file }, err.message);
     process.exit(3);
   }
+  if (err instanceof TlsSetupError) {
+    logger.fatal({ code: err.code, file: err.file, err: err.cause }, err.message);
+    process.exit(2);
+  }
   logger.fatal({ err }, 'gateway failed to start');
   process.exit(1);
 }
@@ -53,3 +60,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     );
   });
 }
+// SIGHUP: the device list again from the same sources (revocation or a new device, no restart).
+let reloading = Promise.resolve();
+process.on('SIGHUP', () => {
+  reloading = reloading
+    .then(async () => {
+      const outcome = await reloadDevices({
+        load: () => gatewayConfigFromCli(argv, process.env),
+        current: config,
+        gateway,
+        logger,
+      });
+      if (outcome.ok) logger.info({ ...outcome }, 'devices reloaded');
+    })
+    .catch((err: unknown) => logger.error({ err }, 'device reload failed; devices unchanged'));
+});

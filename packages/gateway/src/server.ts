@@ -1,39 +1,52 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
 import {
   EDGE_WS_PATH,
   type GatewayConfig,
   getModelSpec,
   loadLabels,
   resolveModel,
+  WireErrorCode,
 } from '@squeezegate/shared';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { createDeviceRegistry } from './auth/device-registry.ts';
+import { createDeviceRegistry, type DeviceCredential, type DeviceSetChange } from './auth/device-registry.ts';
 import { requireAdmin } from './http/admin-auth.ts';
+import { createAdminRoutes, type Revocation } from './http/admin-routes.ts';
 import { createHttpApp } from './http/app.ts';
 import { createDashboardRoutes } from './http/dashboard.ts';
+import { listen, loadTlsMaterial } from './http/listener.ts';
 import { createOipRoutes } from './http/oip-v2.ts';
 import type { CloudBackend } from './inference/backend.ts';
 import { type BatcherStats, createBatcher } from './inference/batcher.ts';
 import { createCloudInference } from './inference/cloud-inference.ts';
 import { createLocalBackend } from './inference/local-backend.ts';
 import { createOipBackend } from './inference/oip-backend.ts';
+import { createFrameRateLimiter } from './limits/frame-rate.ts';
 import { createFleetMonitor, type FleetMonitor } from './monitor/fleet-monitor.ts';
 import { createGatewayMetrics } from './monitor/metrics.ts';
+import { createDeviceConnections } from './sessions/device-connections.ts';
 import { attachEdgeSession, CloseCode, type GatewayCounters } from './sessions/edge-session.ts';
+import { createFrameLedger } from './sessions/frame-ledger.ts';
 
 export interface Gateway {
-  /** http://host:port of the listening server. */
+  /** http(s)://host:port of the listening server. */
   readonly url: string;
-  /** ws://host:port/v1/edge, where agents connect. */
+  /** ws(s)://host:port/v1/edge, where agents connect. */
   readonly edgeUrl: string;
   readonly port: number;
   counters(): Readonly<GatewayCounters>;
   batching(): BatcherStats;
   readonly monitor: FleetMonitor;
-  /** Stops accepting, closes every edge with 1001, drains inference, releases the model. Idempotent. */
+  /** Forgets a device's credential and closes its connections with 1008, at once. */
+  revokeDevice(deviceId: string): Revocation;
+  /**
+   * Replaces the set of devices (a configuration reload): the connections of devices no longer
+   * listed, or listed with another token, are closed with 1008.
+   */
+  replaceDevices(devices: readonly DeviceCredential[]): DeviceSetChange & { closed: number };
+  /**
+   * Refuses new work (new frames are answered SHUTTING_DOWN, upgrades 503), lets every frame in
+   * flight get its answer, then closes every edge with 1001 and releases the model. Idempotent.
+   */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -43,13 +56,21 @@ export interface GatewayOptions {
   logger: Logger;
   /** A ready backend (tests); else local workers or the remote server from config. */
   backend?: CloudBackend;
+  /** The cloud model's class labels (tests, with `backend`); else read from the models directory. */
+  labels?: readonly string[];
 }
+
+/** Open Inference Protocol health probes: open like /healthz and /readyz. */
+const V2_PROBES: ReadonlySet<string> = new Set(['/v2/health/live', '/v2/health/ready']);
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/;
 
 /** Opens the cloud backend, then listens for HTTP (health, Open Inference Protocol v2) and edge WebSockets. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const log = options.logger.child({ component: 'gateway' });
-  const labels = await loadLabels(config.modelsDir);
+  const labels = options.labels ?? (await loadLabels(config.modelsDir));
+  // Before the model: a bad certificate should not cost a model load, nor leave workers behind.
+  const tls = config.tls && (await loadTlsMaterial(config.tls));
   const started = performance.now();
   const backend = options.backend ?? (await openBackend(config, options.logger));
   log.info(
@@ -65,7 +86,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const cloud = createCloudInference({ spec: backend.spec, batcher, labels });
   const registry = createDeviceRegistry(config.devices);
-  const counters: GatewayCounters = { devicesConnected: 0, framesIn: 0, bytesIn: 0, results: 0, errors: 0 };
+  const ledger = createFrameLedger({ perDevice: config.answerCacheSize });
+  const rateLimiter = createFrameRateLimiter({ perSecond: config.maxFramesPerSecond });
+  const connections = createDeviceConnections({ maxPerDevice: config.maxConnectionsPerDevice });
+  const counters: GatewayCounters = {
+    devicesConnected: 0,
+    framesIn: 0,
+    bytesIn: 0,
+    results: 0,
+    errors: 0,
+    duplicates: 0,
+  };
   const monitor = createFleetMonitor();
   const metrics = createGatewayMetrics({
     batching: () => batcher.stats(),
@@ -74,11 +105,41 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   metrics.modelLoaded((performance.now() - started) / 1000);
   let accepting = true;
+  // Every edge frame being answered, so shutdown can wait for the answers.
+  const frames = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    frames.add(work);
+    void work.finally(() => frames.delete(work));
+  };
+
+  const closeDevice = (deviceId: string, message: string) => {
+    ledger.forget(deviceId);
+    rateLimiter.forget(deviceId);
+    return connections.refuseAll(deviceId, WireErrorCode.AUTH_FAILED, message);
+  };
+  const revokeDevice = (deviceId: string): Revocation => {
+    if (!registry.revoke(deviceId)) return { kind: 'unknown' };
+    const closed = closeDevice(deviceId, `device "${deviceId}" was revoked`);
+    log.warn({ deviceId, closed }, 'device revoked');
+    return { kind: 'revoked', closed };
+  };
+  const replaceDevices = (devices: readonly DeviceCredential[]) => {
+    const change = registry.replace(devices);
+    let closed = 0;
+    for (const id of change.removed) closed += closeDevice(id, `device "${id}" is no longer allowed`);
+    for (const id of change.changed) closed += closeDevice(id, `device "${id}" has a new token`);
+    log.info({ ...change, closed, devices: registry.size }, 'device list replaced');
+    return { ...change, closed };
+  };
 
   const app = createHttpApp({
     ready: () => accepting,
     readyDetail: () => ({ model: backend.spec.id, devices: counters.devicesConnected }),
   });
+  const admin = requireAdmin(config.adminToken);
+  // The v2 API runs the model for anyone who asks: behind the admin token like the operator
+  // routes, except its health probes, which orchestrators call without credentials.
+  app.use('/v2/*', (c, next) => (V2_PROBES.has(c.req.path) ? next() : admin(c, next)));
   app.route(
     '/v2',
     createOipRoutes({
@@ -89,10 +150,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
   );
   app.route('/dashboard', createDashboardRoutes({ monitor, adminToken: config.adminToken }));
-  app.get('/metrics', requireAdmin(config.adminToken), async (c) =>
+  app.route(
+    '/admin',
+    createAdminRoutes({
+      adminToken: config.adminToken,
+      devices: () => registry.ids().map((id) => ({ id, connections: connections.count(id) })),
+      revoke: revokeDevice,
+    }),
+  );
+  app.get('/metrics', admin, async (c) =>
     c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   );
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  let listener: Awaited<ReturnType<typeof listen>>;
+  try {
+    listener = await listen({ fetch: app.fetch, tls, host: config.host, port: config.port, logger: log });
+  } catch (err) {
+    // The port is taken, say: the backend opened for this gateway must not outlive it.
+    if (!options.backend) await backend.close();
+    throw err;
+  }
+  const { server, port, secure } = listener;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes });
   const sessions = new Set<Promise<void>>();
 
@@ -112,6 +189,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         counters,
         monitor,
         metrics,
+        ledger,
+        rateLimiter,
+        connections,
+        accepting: () => accepting,
+        track,
         maxPayloadBytes: config.maxPayloadBytes,
       });
       sessions.add(done);
@@ -119,21 +201,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  log.info({ port, host: config.host, devices: registry.size }, 'gateway listening');
+  log.info({ port, host: config.host, tls: secure, devices: registry.size }, 'gateway listening');
+  if (!secure && !LOOPBACK.test(config.host)) {
+    log.warn(
+      { host: config.host },
+      'listening beyond loopback without TLS: tokens cross the network in clear',
+    );
+  }
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       accepting = false;
+      // Frames already taken get their answers; frames arriving now are answered SHUTTING_DOWN.
+      while (frames.size > 0) await Promise.allSettled([...frames]);
       await batcher.drain();
       for (const ws of wss.clients) ws.close(CloseCode.GOING_AWAY, 'gateway shutting down');
       const drained = Promise.all(sessions);
@@ -153,12 +235,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   return {
-    url: `http://${host}:${port}`,
-    edgeUrl: `ws://${host}:${port}${EDGE_WS_PATH}`,
+    url: `${secure ? 'https' : 'http'}://${host}:${port}`,
+    edgeUrl: `${secure ? 'wss' : 'ws'}://${host}:${port}${EDGE_WS_PATH}`,
     port,
     counters: () => ({ ...counters }),
     batching: () => batcher.stats(),
     monitor,
+    revokeDevice,
+    replaceDevices,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -99,6 +99,8 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       }
       case 'timeout':
         return { cloud: { status: 'timeout', afterMs: reply.afterMs }, bytesSent };
+      case 'expired':
+        return { cloud: { status: 'expired', afterMs: reply.afterMs }, bytesSent };
       case 'error':
         return {
           cloud:

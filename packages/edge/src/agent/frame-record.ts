@@ -11,6 +11,8 @@ export interface Answer {
 export type CloudOutcome =
   | ({ status: 'ok'; model: string; inferMs: number; rttMs: number } & Answer)
   | { status: 'timeout'; afterMs: number }
+  /** Spooled while the gateway was unreachable, given up after the spool's time-to-live. */
+  | { status: 'expired'; afterMs: number }
   /** The gateway shed the frame (its inference queue was full). */
   | { status: 'busy'; message: string }
   | { status: 'error'; code: string; message: string }

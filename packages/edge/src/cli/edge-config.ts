@@ -30,6 +30,10 @@ Options (environment variable in brackets):
   --model <id>             edge model: squeezenet1.1 | squeezenet1.0-deepcompression (default squeezenet1.1)
   --deadline-ms <ms>       wait this long for the cloud, then keep the local answer (default 1000)
   --max-in-flight <n>      offloaded frames awaiting an answer at once (default 8)
+  --spool-dir <dir>        spool frames offloaded while the gateway is unreachable to this directory
+  --spool-max-bytes <n>    its size (default 64 MiB)
+  --spool-ttl-ms <ms>      how long a spooled frame may wait for the gateway (default 60000),
+                           then it keeps its local answer, recorded as expired
   --models-dir <dir>       model files [SQUEEZEGATE_MODELS_DIR] (default ./models)
   --out <file>             results as JSON lines, "-" = stdout (default -)
   --log-level <level>      [SQUEEZEGATE_LOG_LEVEL] (default info; logs go to stderr)
@@ -75,6 +79,9 @@ export async function edgeConfigFromCli(
         model: { type: 'string' },
         'deadline-ms': { type: 'string' },
         'max-in-flight': { type: 'string' },
+        'spool-dir': { type: 'string' },
+        'spool-max-bytes': { type: 'string' },
+        'spool-ttl-ms': { type: 'string' },
         'models-dir': { type: 'string' },
         out: { type: 'string' },
         'log-level': { type: 'string' },
@@ -114,6 +121,16 @@ export async function edgeConfigFromCli(
       payload: payloadFromFlags(values, file.payload as Record<string, unknown> | undefined),
       deadlineMs: num(s('deadline-ms')),
       maxInFlight: num(s('max-in-flight')),
+      spool: s('spool-dir')
+        ? {
+            ...(file.spool as object | undefined),
+            ...defined({
+              dir: s('spool-dir'),
+              maxBytes: num(s('spool-max-bytes')),
+              ttlMs: num(s('spool-ttl-ms')),
+            }),
+          }
+        : undefined,
       source: {
         ...fileSource,
         ...defined({

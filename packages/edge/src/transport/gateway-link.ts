@@ -13,24 +13,33 @@ import {
 } from '@squeezegate/shared';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
+import type { Spool } from './spool.ts';
 
 /** What became of one offload request. */
 export type LinkAnswer =
   | { kind: 'result'; result: ResultMessage; rttMs: number }
   | { kind: 'error'; code: string; message: string }
   | { kind: 'timeout'; afterMs: number }
+  /** Spooled while the gateway was unreachable, and given up after the spool's time-to-live. */
+  | { kind: 'expired'; afterMs: number }
   | { kind: 'unavailable'; reason: string };
 
-export type LinkState = 'connecting' | 'open' | 'refused' | 'closed';
+/** `reconnecting`: the gateway dropped or never answered; the link is retrying with backoff. */
+export type LinkState = 'connecting' | 'open' | 'reconnecting' | 'refused' | 'closed';
 
 export interface LinkStats {
-  /** Bytes of every message the agent sent (hello + frame envelopes). */
+  /** Bytes of every message the agent sent (hellos, frame envelopes and resends, reports). */
   messageBytes: number;
-  /** Bytes written to the TCP socket: messages plus WebSocket framing and the HTTP upgrade. */
+  /** Bytes written to the TCP sockets: messages plus WebSocket framing and the HTTP upgrades. */
   wireBytes: number;
   framesSent: number;
   /** Bytes of the stats reports among `messageBytes`. */
   reportBytes: number;
+  /** Connections after the first, and frames sent again after one. */
+  reconnects: number;
+  resent: number;
+  /** Answers that came after their frame's deadline (recorded, never replacing the final result). */
+  late: number;
 }
 
 export interface GatewayLink {
@@ -38,7 +47,12 @@ export interface GatewayLink {
   /** Why the gateway refused or dropped us, when it did. */
   readonly lastError: string | null;
   readonly welcome: Welcome | null;
-  /** Sends one frame and waits for its answer until the deadline; never rejects. */
+  /**
+   * Sends one frame and waits for its answer until the deadline; never rejects. A frame whose
+   * connection drops is sent again, under the same id, once the link is back (the gateway answers
+   * a repeated id once). While the gateway is unreachable a frame goes to the spool, if any, and
+   * waits up to its time-to-live instead of the deadline.
+   */
   request(
     header: FrameHeader,
     image: Uint8Array,
@@ -59,11 +73,29 @@ export interface GatewayLinkOptions {
   heartbeatMs?: number;
   /** Largest message accepted from the gateway. */
   maxPayloadBytes?: number;
+  /** Exponential backoff between reconnects: base · 2^attempt, capped, with jitter. */
+  reconnect?: { baseMs: number; maxMs: number };
+  spool?: Spool | null;
+  /** Called when a cloud answer arrives after its frame's final result was written. */
+  onLate?: (frameId: string, result: ResultMessage) => void;
+  random?: () => number;
 }
 
+interface Pending {
+  envelope: Buffer | null;
+  spooled: boolean;
+  bytesSent: number;
+  startedAt: number;
+  settle: (answer: LinkAnswer) => void;
+}
+
+const LATE_MEMORY = 1024;
+
 /**
- * Opens the agent's WebSocket to the gateway and says hello. Resolves once the gateway has
- * welcomed or refused the device, or the connection failed: the agent works locally either way.
+ * The agent's supervised WebSocket to the gateway: hello with the device token, heartbeat both
+ * ways, reconnect with exponential backoff and jitter, resend of unanswered frames after a
+ * reconnect. Resolves once the first attempt is welcomed, refused or failed; the agent works
+ * locally meanwhile, and the link keeps trying in the background unless it was refused.
  */
 export async function createGatewayLink(options: GatewayLinkOptions): Promise<GatewayLink> {
   const {
@@ -73,56 +105,81 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     connectTimeoutMs = 5000,
     heartbeatMs = 15_000,
     maxPayloadBytes = 1 << 20,
+    reconnect = { baseMs: 250, maxMs: 10_000 },
+    spool = null,
+    random = Math.random,
   } = options;
   const log = options.logger.child({ component: 'gateway-link' });
   let state: LinkState = 'connecting';
   let lastError: string | null = null;
   let welcome: Welcome | null = null;
-  let socket: Socket | null = null;
-  let messageBytes = 0;
-  let framesSent = 0;
-  let reportBytes = 0;
-  const pending = new Map<string, (answer: LinkAnswer) => void>();
-
-  const ws = new WebSocket(url, { maxPayload: maxPayloadBytes, handshakeTimeout: connectTimeoutMs });
-  ws.on('upgrade', (res: IncomingMessage) => {
-    socket = res.socket as Socket;
+  let ws: WebSocket | null = null;
+  let closing = false;
+  let attempt = 0;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+  // The live connection's TCP socket: what it wrote counts until it closes, then joins the total.
+  let liveTcp: Socket | null = null;
+  const stats = {
+    messageBytes: 0,
+    wireBytes: 0,
+    framesSent: 0,
+    reportBytes: 0,
+    reconnects: 0,
+    resent: 0,
+    late: 0,
+  };
+  const pending = new Map<string, Pending>();
+  // Frames that already have their final result: an answer for one of them is late, not unknown.
+  const finished: string[] = [];
+  let firstOutcome: () => void = () => {};
+  const first = new Promise<void>((resolve) => {
+    firstOutcome = resolve;
   });
 
-  const settleAll = (reason: string) => {
-    for (const [id, settle] of pending) {
-      pending.delete(id);
-      settle({ kind: 'unavailable', reason });
-    }
+  const send = (data: Buffer | string, then?: (err?: Error) => void) => {
+    const n = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    stats.messageBytes += n;
+    ws!.send(data, { binary: typeof data !== 'string' }, then);
+    return n;
   };
 
-  let alive = true;
-  const heartbeat = setInterval(() => {
-    if (!alive) {
-      log.warn('gateway silent past heartbeat, terminating link');
-      ws.terminate();
-      return;
-    }
-    alive = false;
-    if (ws.readyState === WebSocket.OPEN) ws.ping();
-  }, heartbeatMs);
-  heartbeat.unref();
-  ws.on('pong', () => {
-    alive = true;
-  });
+  const transmit = async (frameId: string, p: Pending, resend: boolean) => {
+    const envelope = p.envelope ?? (p.spooled && spool ? await spool.take(frameId) : null);
+    if (!envelope || ws?.readyState !== WebSocket.OPEN || !pending.has(frameId)) return;
+    p.bytesSent += send(envelope, (err) => {
+      if (err) log.warn({ frameId, err: err.message }, 'send failed; the frame goes again after a reconnect');
+    });
+    stats.framesSent++;
+    if (resend) stats.resent++;
+  };
 
-  const opened = new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      if (state === 'connecting') {
+  const connect = () => {
+    const socket = new WebSocket(url, { maxPayload: maxPayloadBytes, handshakeTimeout: connectTimeoutMs });
+    ws = socket;
+    let alive = true;
+    socket.on('upgrade', (res: IncomingMessage) => {
+      liveTcp = res.socket as Socket;
+    });
+    const heartbeat = setInterval(() => {
+      if (!alive) {
+        log.warn('gateway silent past heartbeat, terminating link');
+        socket.terminate();
+        return;
+      }
+      alive = false;
+      if (socket.readyState === WebSocket.OPEN) socket.ping();
+    }, heartbeatMs);
+    heartbeat.unref();
+    const helloTimer = setTimeout(() => {
+      if (state !== 'open') {
         lastError = `no welcome within ${connectTimeoutMs} ms`;
-        ws.terminate();
+        socket.terminate();
       }
     }, connectTimeoutMs);
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    ws.on('open', () => {
+    socket.on('pong', () => {
+      alive = true;
+    });
+    socket.on('open', () => {
       const hello: Hello = {
         type: 'hello',
         protocol: PROTOCOL_VERSION,
@@ -130,59 +187,86 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
         token,
         agent: 'squeezegate-edge',
       };
-      const text = JSON.stringify(hello);
-      messageBytes += Buffer.byteLength(text);
-      ws.send(text);
+      send(JSON.stringify(hello));
     });
-    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+    socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       alive = true;
-      if (isBinary) {
-        log.warn('unexpected binary message from gateway');
-        return;
-      }
+      if (isBinary) return void log.warn('unexpected binary message from gateway');
       const parsed = parseJsonMessage(ServerMessageSchema, data.toString());
-      if (!parsed.ok) {
-        log.warn({ error: parsed.error }, 'malformed message from gateway');
-        return;
-      }
+      if (!parsed.ok) return void log.warn({ error: parsed.error }, 'malformed message from gateway');
       const msg = parsed.value;
       switch (msg.type) {
-        case 'welcome':
+        case 'welcome': {
+          clearTimeout(helloTimer);
           welcome = msg;
+          if (attempt > 0 || stats.reconnects > 0)
+            log.info({ pending: pending.size }, 'gateway link re-established');
+          else log.info({ cloudModel: msg.cloudModel }, 'gateway welcomed device');
           state = 'open';
-          log.info({ cloudModel: msg.cloudModel }, 'gateway welcomed device');
-          done();
+          attempt = 0;
+          firstOutcome();
+          // Unanswered frames go again under the same id: the gateway answers a repeated id once.
+          for (const [frameId, p] of pending) void transmit(frameId, p, p.bytesSent > 0);
           return;
-        case 'result':
-          pending.get(msg.frameId)?.({ kind: 'result', result: msg, rttMs: 0 });
+        }
+        case 'result': {
+          const p = pending.get(msg.frameId);
+          if (p) p.settle({ kind: 'result', result: msg, rttMs: performance.now() - p.startedAt });
+          else if (finished.includes(msg.frameId)) {
+            stats.late++;
+            options.onLate?.(msg.frameId, msg);
+          }
           return;
+        }
         case 'error':
           if (msg.frameId !== undefined) {
-            pending.get(msg.frameId)?.({ kind: 'error', code: msg.code, message: msg.message });
+            pending.get(msg.frameId)?.settle({ kind: 'error', code: msg.code, message: msg.message });
             return;
           }
           lastError = `${msg.code}: ${msg.message}`;
-          if (msg.code === 'AUTH_FAILED' || msg.code === 'PROTOCOL_VERSION') state = 'refused';
-          log.error({ code: msg.code, message: msg.message }, 'gateway refused the device');
-          done();
+          if (msg.code === 'AUTH_FAILED' || msg.code === 'PROTOCOL_VERSION') {
+            state = 'refused';
+            log.error({ code: msg.code, message: msg.message }, 'gateway refused the device');
+          } else log.warn({ code: msg.code, message: msg.message }, 'gateway error');
           return;
       }
     });
-    ws.on('error', (err) => {
+    socket.on('error', (err) => {
       lastError = err.message;
-      log.warn({ err }, 'gateway link error');
+      log.debug({ err: err.message }, 'gateway link error');
     });
-    ws.on('close', (code, reason) => {
+    socket.on('close', (code, reason) => {
       clearInterval(heartbeat);
-      if (state !== 'refused') state = 'closed';
+      clearTimeout(helloTimer);
+      stats.wireBytes += liveTcp?.bytesWritten ?? 0;
+      liveTcp = null;
+      if (ws === socket) ws = null;
       const why = reason.length > 0 ? reason.toString() : (lastError ?? `closed with ${code}`);
-      lastError ??= why;
-      log.info({ code, reason: why }, 'gateway link closed');
-      settleAll(`link closed (${why})`);
-      done();
+      // A refusal already says why (AUTH_FAILED: …); keep that rather than the close reason.
+      if (state !== 'refused') lastError = why;
+      firstOutcome();
+      if (closing || state === 'refused') {
+        if (state !== 'refused') state = 'closed';
+        for (const p of pending.values()) p.settle({ kind: 'unavailable', reason: `link closed (${why})` });
+        return;
+      }
+      state = 'reconnecting';
+      const delay = Math.min(reconnect.maxMs, reconnect.baseMs * 2 ** attempt) * (0.5 + random() / 2);
+      attempt++;
+      log.warn(
+        { code, reason: why, retryInMs: Math.round(delay), pending: pending.size },
+        'gateway link lost; reconnecting',
+      );
+      reconnectTimer = setTimeout(() => {
+        reconnectTimer = null;
+        stats.reconnects++;
+        connect();
+      }, delay);
     });
-  });
-  await opened;
+  };
+
+  connect();
+  await first;
 
   return {
     get state() {
@@ -194,54 +278,71 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     get welcome() {
       return welcome;
     },
-    request(header, image, { deadlineMs }) {
-      if (state !== 'open' || ws.readyState !== WebSocket.OPEN) {
-        return Promise.resolve({
-          answer: { kind: 'unavailable', reason: lastError ?? `link ${state}` },
-          bytesSent: 0,
-        });
+    async request(header, image, { deadlineMs }) {
+      if (state === 'refused' || state === 'closed') {
+        return { answer: { kind: 'unavailable', reason: lastError ?? `link ${state}` }, bytesSent: 0 };
       }
       const envelope = encodeFrame(header, image);
-      const started = performance.now();
+      const { frameId } = header;
+      // While the gateway is unreachable the envelope waits on disk, for the spool's time-to-live.
+      let spooled = false;
+      if (state !== 'open' && spool) {
+        if (!(await spool.put(frameId, envelope))) {
+          return {
+            answer: { kind: 'unavailable', reason: 'gateway unreachable and the spool is full' },
+            bytesSent: 0,
+          };
+        }
+        spooled = true;
+      }
+      const waitMs = spooled && spool ? spool.ttlMs : deadlineMs;
       return new Promise((resolve) => {
-        const timer = setTimeout(() => settle({ kind: 'timeout', afterMs: deadlineMs }), deadlineMs);
+        const timer = setTimeout(
+          () => settle(spooled ? { kind: 'expired', afterMs: waitMs } : { kind: 'timeout', afterMs: waitMs }),
+          waitMs,
+        );
         const settle = (answer: LinkAnswer) => {
-          if (!pending.delete(header.frameId)) return;
+          if (pending.get(frameId) !== p) return;
+          pending.delete(frameId);
           clearTimeout(timer);
-          const rttMs = performance.now() - started;
-          resolve({
-            answer: answer.kind === 'result' ? { ...answer, rttMs } : answer,
-            bytesSent: envelope.length,
-          });
+          finished.push(frameId);
+          if (finished.length > LATE_MEMORY) finished.shift();
+          if (p.spooled) void spool?.remove(frameId);
+          resolve({ answer, bytesSent: p.bytesSent });
         };
-        pending.set(header.frameId, settle);
-        messageBytes += envelope.length;
-        framesSent++;
-        ws.send(envelope, { binary: true }, (err) => {
-          if (err) settle({ kind: 'unavailable', reason: `send failed: ${err.message}` });
-        });
+        const p: Pending = {
+          envelope: spooled ? null : envelope,
+          spooled,
+          bytesSent: 0,
+          startedAt: performance.now(),
+          settle,
+        };
+        pending.set(frameId, p);
+        if (state === 'open') void transmit(frameId, p, false);
       });
     },
     stats() {
-      return { messageBytes, wireBytes: socket?.bytesWritten ?? 0, framesSent, reportBytes };
+      return { ...stats, wireBytes: stats.wireBytes + (liveTcp?.bytesWritten ?? 0) };
     },
-    report(stats) {
-      if (state !== 'open' || ws.readyState !== WebSocket.OPEN) return;
-      const text = JSON.stringify({ type: 'stats', ...stats } satisfies Stats);
-      messageBytes += Buffer.byteLength(text);
-      reportBytes += Buffer.byteLength(text);
-      ws.send(text);
+    report(totals) {
+      if (state !== 'open' || ws?.readyState !== WebSocket.OPEN) return;
+      const n = send(JSON.stringify({ type: 'stats', ...totals } satisfies Stats));
+      stats.reportBytes += n;
     },
     async close() {
-      clearInterval(heartbeat);
-      if (ws.readyState === WebSocket.CLOSED) return;
+      closing = true;
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      const socket = ws;
+      if (!socket || socket.readyState === WebSocket.CLOSED) {
+        state = 'closed';
+        for (const p of pending.values()) p.settle({ kind: 'unavailable', reason: 'link closed' });
+        return;
+      }
       await new Promise<void>((resolve) => {
-        ws.once('close', () => resolve());
-        if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-        else ws.close(1000, 'agent done');
-        setTimeout(() => {
-          ws.terminate();
-        }, 2000).unref();
+        socket.once('close', () => resolve());
+        if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+        else socket.close(1000, 'agent done');
+        setTimeout(() => socket.terminate(), 2000).unref();
       });
     },
   };

@@ -44,7 +44,15 @@ function fakeLink(reply: (frameId: string) => LinkAnswer): GatewayLink & { sent:
       sent.push(header.frameId);
       return { answer: reply(header.frameId), bytesSent: image.length + 100 };
     },
-    stats: () => ({ messageBytes: 0, wireBytes: 0, framesSent: sent.length, reportBytes: 0 }),
+    stats: () => ({
+      messageBytes: 0,
+      wireBytes: 0,
+      framesSent: sent.length,
+      reportBytes: 0,
+      reconnects: 0,
+      resent: 0,
+      late: 0,
+    }),
     report: () => {},
     async close() {},
   };

@@ -6,6 +6,8 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   /** One frame answered (or refused) for an edge: outcome is `ok` or the error code. */
   frame(outcome: string, seconds: number, cloudConfidence: number | null): void;
+  /** A frame sent again under an id already answered or in flight (answered once, counted here). */
+  duplicate(): void;
   bytesReceived(bytes: number): void;
   batch(size: number, seconds: number): void;
   modelLoaded(seconds: number): void;
@@ -38,6 +40,11 @@ export function createGatewayMetrics(options: {
     name: 'squeezegate_cloud_confidence',
     help: "The cloud model's top-1 probability on offloaded frames",
     buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
+    registers: [registry],
+  });
+  const duplicates = new Counter({
+    name: 'squeezegate_duplicate_frames_total',
+    help: 'Frames received again under an id already answered or in flight (no inference, not in frames_total)',
     registers: [registry],
   });
   const bytes = new Counter({
@@ -118,6 +125,7 @@ export function createGatewayMetrics(options: {
       latency.observe(seconds);
       if (cloudConfidence !== null) confidence.observe(cloudConfidence);
     },
+    duplicate: () => duplicates.inc(),
     bytesReceived: (n) => bytes.inc(n),
     batch(size, seconds) {
       batchSize.observe(size);

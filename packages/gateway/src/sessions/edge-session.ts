@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import {
   ClientTextMessageSchema,
   decodeFrame,
   type ErrorMessage,
+  type FrameHeader,
   PROTOCOL_VERSION,
   parseJsonMessage,
   type ServerMessage,
@@ -10,20 +12,34 @@ import {
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { DeviceRegistry } from '../auth/device-registry.ts';
-import type { CloudInference } from '../inference/cloud-inference.ts';
+import type { CloudAnswer, CloudInference } from '../inference/cloud-inference.ts';
+import type { FrameRateLimiter } from '../limits/frame-rate.ts';
 import type { FleetMonitor } from '../monitor/fleet-monitor.ts';
 import type { GatewayMetrics } from '../monitor/metrics.ts';
+import type { ConnectionHandle, DeviceConnections } from './device-connections.ts';
+import type { FrameLedger } from './frame-ledger.ts';
 
 /** Close codes (RFC 6455 §7.4.1). */
 export const CloseCode = { NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, TOO_BIG: 1009 } as const;
 
 export interface GatewayCounters {
   devicesConnected: number;
+  /** Frames taken as new work (a repeated frame id is not counted again). */
   framesIn: number;
   bytesIn: number;
   results: number;
   errors: number;
+  /** Frames received again under an id already answered or in flight: answered without inference. */
+  duplicates: number;
 }
+
+/** Outcomes that may change if the frame is sent again: never kept as a frame's answer. */
+const RETRYABLE: ReadonlySet<string> = new Set([
+  WireErrorCode.BUSY,
+  WireErrorCode.RATE_LIMITED,
+  WireErrorCode.SHUTTING_DOWN,
+  WireErrorCode.INFERENCE_FAILED,
+]);
 
 export interface EdgeSessionOptions {
   ws: WebSocket;
@@ -33,6 +49,14 @@ export interface EdgeSessionOptions {
   counters: GatewayCounters;
   monitor: FleetMonitor;
   metrics: GatewayMetrics;
+  /** Answers by device and frame id, across connections. */
+  ledger: FrameLedger;
+  rateLimiter: FrameRateLimiter;
+  connections: DeviceConnections;
+  /** False once the gateway is shutting down: new frames are answered SHUTTING_DOWN. */
+  accepting: () => boolean;
+  /** Told of every frame being answered, so shutdown can wait for them. */
+  track?: (work: Promise<unknown>) => void;
   maxPayloadBytes: number;
   helloTimeoutMs?: number;
   heartbeatMs?: number;
@@ -40,7 +64,7 @@ export interface EdgeSessionOptions {
 
 /**
  * One edge agent's connection: a hello with a valid token first, then binary frame envelopes,
- * each answered by a result or an error for that frame.
+ * each answered by a result or an error for that frame, once per frame id (see FrameLedger).
  */
 export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<void> } {
   const {
@@ -50,6 +74,10 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     counters,
     monitor,
     metrics,
+    ledger,
+    rateLimiter,
+    connections,
+    accepting,
     maxPayloadBytes,
     helloTimeoutMs = 10_000,
     heartbeatMs = 15_000,
@@ -58,15 +86,19 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
   let deviceId: string | null = null;
   let inFlight = 0;
 
-  const send = (msg: ServerMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  const sendText = (text: string) => {
+    if (ws.readyState === ws.OPEN) ws.send(text);
   };
+  const send = (msg: ServerMessage) => sendText(JSON.stringify(msg));
   const refuse = (code: ErrorMessage['code'], message: string, close: number = CloseCode.POLICY) => {
+    if (ws.readyState !== ws.OPEN) return;
     counters.errors++;
     log.warn({ code, message }, 'refusing edge connection');
     send({ type: 'error', code, message });
+    // The close reason must fit a control frame (RFC 6455 §5.5: 125 bytes).
     ws.close(close, message.slice(0, 120));
   };
+  const handle: ConnectionHandle = { refuse: (code, message) => refuse(code, message) };
 
   const helloTimer = setTimeout(
     () => refuse(WireErrorCode.NOT_AUTHENTICATED, `no hello within ${helloTimeoutMs} ms`),
@@ -87,46 +119,95 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     alive = true;
   });
 
-  async function onFrame(data: Buffer): Promise<void> {
+  async function onFrame(device: string, data: Buffer): Promise<void> {
     const frame = decodeFrame(data);
     if (!frame.ok) {
       refuse(WireErrorCode.BAD_MESSAGE, frame.error);
       return;
     }
     const { header, image } = frame.value;
+    const fingerprint = createHash('sha256')
+      .update(`${header.view}\0${header.mime}\0`)
+      .update(image)
+      .digest('base64');
+    const claim = ledger.claim(device, header.frameId, fingerprint);
+    if (claim.kind !== 'new') {
+      // Sent again (after a reconnect): the same answer, and nothing counted twice.
+      counters.duplicates++;
+      metrics.duplicate();
+      log.debug({ frameId: header.frameId, state: claim.kind }, 'repeated frame id');
+      sendText(claim.kind === 'answered' ? claim.answer : await claim.answer);
+      return;
+    }
     counters.framesIn++;
     inFlight++;
     const started = performance.now();
+    let answer: CloudAnswer;
     try {
-      const answer = await cloud.infer(image, header.view);
-      metrics.frame(
-        answer.ok ? 'ok' : answer.code,
-        (performance.now() - started) / 1000,
-        answer.ok ? answer.result.top[0]!.p : null,
-      );
-      monitor.frameAnswered({
-        deviceId: deviceId!,
-        frameId: header.frameId,
-        local: header.local ?? null,
-        cloud: answer.ok ? answer.result.top[0]! : null,
-        status: answer.ok ? 'ok' : answer.code,
-        latencyMs: performance.now() - started,
-      });
-      if (answer.ok) {
-        counters.results++;
-        send({ type: 'result', frameId: header.frameId, ...answer.result });
-      } else {
-        counters.errors++;
-        log.info({ frameId: header.frameId, code: answer.code }, 'frame answered with an error');
-        send({ type: 'error', code: answer.code, message: answer.message, frameId: header.frameId });
-      }
+      answer = await answerFrame(device, image, header.view);
     } finally {
       inFlight--;
+    }
+    let text: string;
+    if (answer.ok) {
+      counters.results++;
+      text = JSON.stringify({
+        type: 'result',
+        frameId: header.frameId,
+        ...answer.result,
+      } satisfies ServerMessage);
+    } else {
+      counters.errors++;
+      log.info({ frameId: header.frameId, code: answer.code }, 'frame answered with an error');
+      text = JSON.stringify({
+        type: 'error',
+        code: answer.code,
+        message: answer.message,
+        frameId: header.frameId,
+      } satisfies ServerMessage);
+    }
+    claim.settle(text, { remember: answer.ok || !RETRYABLE.has(answer.code) });
+    sendText(text);
+    metrics.frame(
+      answer.ok ? 'ok' : answer.code,
+      (performance.now() - started) / 1000,
+      answer.ok ? answer.result.top[0]!.p : null,
+    );
+    monitor.frameAnswered({
+      deviceId: device,
+      frameId: header.frameId,
+      local: header.local ?? null,
+      cloud: answer.ok ? answer.result.top[0]! : null,
+      status: answer.ok ? 'ok' : answer.code,
+      latencyMs: performance.now() - started,
+    });
+  }
+
+  /** New work: refused while shutting down or over the device's rate, else classified. */
+  async function answerFrame(device: string, image: Buffer, view: FrameHeader['view']): Promise<CloudAnswer> {
+    if (!accepting()) {
+      return { ok: false, code: WireErrorCode.SHUTTING_DOWN, message: 'the gateway is shutting down' };
+    }
+    if (!rateLimiter.take(device)) {
+      return {
+        ok: false,
+        code: WireErrorCode.RATE_LIMITED,
+        message: `over this device's ${rateLimiter.perSecond} frames per second`,
+      };
+    }
+    try {
+      return await cloud.infer(image, view);
+    } catch (err) {
+      // The frame still gets an answer (and any repeat of it waiting for one); the cause stays here.
+      log.error({ err }, 'frame handling failed');
+      return { ok: false, code: WireErrorCode.INFERENCE_FAILED, message: 'the gateway failed on this frame' };
     }
   }
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     alive = true;
+    // Refused or closing: whatever else the peer sent is not ours to act on.
+    if (ws.readyState !== ws.OPEN) return;
     counters.bytesIn += data.length;
     metrics.bytesReceived(data.length);
     if (deviceId === null) {
@@ -155,6 +236,13 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
         refuse(WireErrorCode.AUTH_FAILED, `device "${hello.deviceId}" is unknown or its token is wrong`);
         return;
       }
+      if (!connections.admit(hello.deviceId, handle)) {
+        refuse(
+          WireErrorCode.TOO_MANY_CONNECTIONS,
+          `device "${hello.deviceId}" already has ${connections.count(hello.deviceId)} connections`,
+        );
+        return;
+      }
       clearTimeout(helloTimer);
       deviceId = hello.deviceId;
       log = log.child({ deviceId });
@@ -179,10 +267,11 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
       monitor.reportStats(deviceId, parsed.value);
       return;
     }
-    onFrame(data).catch((err: unknown) => {
+    const work = onFrame(deviceId, data).catch((err: unknown) => {
       counters.errors++;
       log.error({ err }, 'frame handling failed');
     });
+    options.track?.(work);
   });
 
   const done = new Promise<void>((resolve) => {
@@ -190,8 +279,10 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
       clearTimeout(helloTimer);
       clearInterval(heartbeat);
       if (deviceId !== null) {
+        connections.release(deviceId, handle);
         counters.devicesConnected--;
-        monitor.deviceDisconnected(deviceId);
+        // A device reconnecting holds two connections for a while: it is gone when both are.
+        if (connections.count(deviceId) === 0) monitor.deviceDisconnected(deviceId);
       }
       log.info({ code, inFlight }, 'edge connection closed');
       resolve();

@@ -58,6 +58,35 @@ describe('gateway command line', () => {
     expect(paths).toEqual(['cloudModel', 'devices.0.id', 'devices.0.token', 'port']);
   });
 
+  it('takes the TLS files and the limits from flags or environment', async () => {
+    const parsed = await gatewayConfigFromCli(
+      [
+        '--tls-cert',
+        '/etc/sg/cert.pem',
+        '--max-frames-per-second',
+        '7.5',
+        '--max-connections-per-device',
+        '3',
+        '--answer-cache-size',
+        '100',
+      ],
+      { SQUEEZEGATE_TLS_KEY: '/etc/sg/key.pem', SQUEEZEGATE_MODELS_DIR: '/models' },
+    );
+    expect(parsed).toMatchObject({
+      ok: true,
+      config: {
+        tls: { cert: '/etc/sg/cert.pem', key: '/etc/sg/key.pem' },
+        maxFramesPerSecond: 7.5,
+        maxConnectionsPerDevice: 3,
+        answerCacheSize: 100,
+      },
+    });
+    const half = await gatewayConfigFromCli(['--tls-cert', '/etc/sg/cert.pem'], {});
+    expect(half).toMatchObject({ ok: false, issues: [expect.stringMatching(/^tls\.key: /)] });
+    expect(GATEWAY_HELP).toMatch(/--tls-cert <file>/);
+    expect(GATEWAY_HELP).toMatch(/--max-frames-per-second <n>/);
+  });
+
   it('has help with examples', async () => {
     expect(await gatewayConfigFromCli(['--help'], {})).toEqual({ ok: 'help' });
     expect(GATEWAY_HELP).toMatch(/Examples:\n\s+squeezegate-gateway --device/);

@@ -25,7 +25,8 @@ export async function readConfigFile(file: string): Promise<ConfigFileResult> {
   }
 }
 
-const SECRET_KEYS = /^(token|adminToken|password|secret|key)$/i;
+// `key` is left out: in this config it names a file (tls.key), not a secret.
+const SECRET_KEYS = /^(token|adminToken|password|secret)$/i;
 
 /** A copy of a config with every secret replaced by "***", for --print-config and logs. */
 export function maskSecrets<T>(value: T): T {

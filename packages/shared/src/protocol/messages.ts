@@ -24,6 +24,10 @@ export const WireErrorCode = {
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   /** The gateway's inference queue is full: the edge keeps its local answer. */
   BUSY: 'BUSY',
+  /** The device sent frames faster than its allowance: this frame's answer; the socket stays up. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The device already has as many connections as it may: this one is closed with 1008. */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
 } as const;
 export const WireErrorCodeSchema = z.enum(Object.values(WireErrorCode) as [string, ...string[]]);
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];

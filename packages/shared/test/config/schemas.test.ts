@@ -27,6 +27,7 @@ describe('EdgeConfigSchema', () => {
         payload: { kind: 'crop', quality: 85 },
         deadlineMs: 1000,
         maxInFlight: 8,
+        reconnect: { baseMs: 250, maxMs: 10_000 },
         source: { dir: '/data/frames', fps: 0, offset: 0, stride: 1 },
         output: '-',
         logLevel: 'info',
@@ -124,6 +125,8 @@ describe('GatewayConfigSchema', () => {
         port: 8787,
         cloudModel: 'mobilenetv2-12-int8',
         maxPayloadBytes: 4 * 1024 * 1024,
+        maxConnectionsPerDevice: 2,
+        answerCacheSize: 4096,
         threads: 1,
         workers: 1,
         maxBatch: 8,
@@ -163,6 +166,89 @@ describe('GatewayConfigSchema', () => {
       ]),
     });
     expect(!result.ok && result.issues).toHaveLength(7);
+  });
+
+  const SHA = 'a'.repeat(64);
+
+  it('takes a device token in plain or as its sha256, exactly one of the two', () => {
+    const result = parseConfig(GatewayConfigSchema, {
+      modelsDir: '/models',
+      devices: [
+        { id: 'cam-01', token: '12345678' },
+        { id: 'cam-02', tokenSha256: SHA.toUpperCase() },
+      ],
+    });
+    expect(result.ok && result.config.devices).toEqual([
+      { id: 'cam-01', token: '12345678' },
+      { id: 'cam-02', tokenSha256: SHA.toUpperCase() },
+    ]);
+    const bad = parseConfig(GatewayConfigSchema, {
+      modelsDir: '/models',
+      devices: [
+        { id: 'both', token: '12345678', tokenSha256: SHA },
+        { id: 'neither' },
+        { id: 'short-hash', tokenSha256: 'abc' },
+        { id: 'both', token: '87654321' },
+      ],
+    });
+    expect(bad).toEqual({
+      ok: false,
+      issues: [
+        'devices.0: give exactly one of token and tokenSha256',
+        'devices.1: give exactly one of token and tokenSha256',
+        "devices.2.tokenSha256: the token's sha256 as 64 hex digits",
+        'devices.3.id: duplicate device id "both"',
+      ],
+    });
+    expect(
+      parseConfig(GatewayConfigSchema, {
+        modelsDir: '/models',
+        devices: [
+          { id: 'cam-01', token: '12345678' },
+          { id: 'cam-01', tokenSha256: SHA },
+        ],
+      }),
+    ).toEqual({ ok: false, issues: ['devices.1.id: duplicate device id "cam-01"'] });
+  });
+
+  it('parses the trust and limit settings, and keeps the admin token apart from device tokens', () => {
+    const result = parseConfig(GatewayConfigSchema, {
+      ...gatewayMinimal,
+      adminToken: 'admin-token-0123456789',
+      tls: { cert: '/etc/sg/cert.pem', key: '/etc/sg/key.pem' },
+      maxFramesPerSecond: 12.5,
+      maxConnectionsPerDevice: 1,
+      answerCacheSize: 16,
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      config: {
+        tls: { cert: '/etc/sg/cert.pem', key: '/etc/sg/key.pem' },
+        maxFramesPerSecond: 12.5,
+        maxConnectionsPerDevice: 1,
+        answerCacheSize: 16,
+      },
+    });
+    const bad = parseConfig(GatewayConfigSchema, {
+      ...gatewayMinimal,
+      tls: { cert: '/etc/sg/cert.pem' },
+      maxFramesPerSecond: 0,
+      maxConnectionsPerDevice: 0,
+      answerCacheSize: 1.5,
+    });
+    expect(!bad.ok && bad.issues.map((i) => i.slice(0, i.indexOf(':')))).toEqual([
+      'tls.key',
+      'maxFramesPerSecond',
+      'maxConnectionsPerDevice',
+      'answerCacheSize',
+    ]);
+    expect(
+      parseConfig(GatewayConfigSchema, {
+        modelsDir: '/models',
+        adminToken: 'shared-secret-0123456789',
+        devices: [{ id: 'cam-01', token: 'shared-secret-0123456789' }],
+      }),
+    ).toEqual({ ok: false, issues: ['adminToken: the admin token must differ from every device token'] });
   });
 });
 
