@@ -156,6 +156,15 @@ describe.skipIf(!haveRealModels)('bad input: a clear error, and the agent goes o
       });
     });
 
+    it('closes with 1008 even when the validation message is long and not ASCII', async () => {
+      // zod's messages use "✖" and "→" (3 bytes each): the close reason must still fit 123 bytes.
+      const { ws, messages, closed } = await connect();
+      ws.send(JSON.stringify({ type: 'hello', protocol: 'one', deviceId: 7, token: 8, a: 1, b: 2, c: 3 }));
+      expect(await closed).toBe(1008);
+      expect(messages[0]).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
+      expect((messages[0] as { message: string }).message.length).toBeGreaterThan(123);
+    });
+
     it('refuses a wrong token with AUTH_FAILED and 1008', async () => {
       const { ws, messages, closed } = await connect();
       ws.send(hello('wrong-token-123'));

@@ -96,7 +96,7 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     log.warn({ code, message }, 'refusing edge connection');
     send({ type: 'error', code, message });
     // The close reason must fit a control frame (RFC 6455 §5.5: 125 bytes).
-    ws.close(close, message.slice(0, 120));
+    ws.close(close, closeReason(message));
   };
   const handle: ConnectionHandle = { refuse: (code, message) => refuse(code, message) };
 
@@ -293,4 +293,17 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'edge socket error');
   });
   return { done };
+}
+
+/**
+ * A close reason fits in 123 bytes of UTF-8 (RFC 6455 §5.5: a control frame's payload is at most
+ * 125 bytes, 2 of them the code); ws throws on a longer one. Cut on a character boundary.
+ */
+export function closeReason(message: string): string {
+  let out = '';
+  for (const ch of message) {
+    if (Buffer.byteLength(out + ch) > 123) break;
+    out += ch;
+  }
+  return out;
 }
