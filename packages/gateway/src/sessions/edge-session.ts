@@ -89,7 +89,16 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
   const sendText = (text: string) => {
     if (ws.readyState === ws.OPEN) ws.send(text);
   };
-  const send = (msg: ServerMessage) => sendText(JSON.stringify(msg));
+  // Error texts echo what the peer sent (validation messages name its keys): keep them within the
+  // protocol's bound so the answer itself stays valid.
+  const send = (msg: ServerMessage) =>
+    sendText(
+      JSON.stringify(
+        msg.type === 'error' && msg.message.length > MAX_ERROR_TEXT
+          ? { ...msg, message: `${msg.message.slice(0, MAX_ERROR_TEXT)}…` }
+          : msg,
+      ),
+    );
   const refuse = (code: ErrorMessage['code'], message: string, close: number = CloseCode.POLICY) => {
     if (ws.readyState !== ws.OPEN) return;
     counters.errors++;
@@ -294,6 +303,8 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
   });
   return { done };
 }
+
+const MAX_ERROR_TEXT = 1000;
 
 /**
  * A close reason fits in 123 bytes of UTF-8 (RFC 6455 §5.5: a control frame's payload is at most

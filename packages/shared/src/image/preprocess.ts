@@ -24,7 +24,8 @@ export interface ModelView {
   source: { width: number; height: number };
 }
 
-const MAX_PIXELS = 64 * 1024 * 1024;
+// A decompression bomb must not cost more than a 24-megapixel frame (far beyond any camera here).
+const MAX_PIXELS = 24 * 1000 * 1000;
 
 /**
  * Decodes an image and cuts the model's view out of it with sharp, following the reference
