@@ -9,6 +9,7 @@ import {
   toTensorData,
   WireErrorCode,
 } from '@squeezegate/shared';
+import sharp from 'sharp';
 import type { InferOutcome } from './backend.ts';
 import type { Batcher } from './batcher.ts';
 
@@ -39,6 +40,8 @@ export function createCloudInference(options: {
     async infer(image, view) {
       // Shed before decoding: under overload the CPU goes to frames that will be answered.
       if (!batcher.hasRoom()) return answer(batcher.shed());
+      const refused = await screen(image);
+      if (refused) return { ok: false, code: WireErrorCode.IMAGE_UNDECODABLE, message: refused };
       let tensor: Float32Array;
       try {
         const modelView = await toModelView(image, { preprocess: spec.preprocess, view });
@@ -82,5 +85,33 @@ export function createCloudInference(options: {
           },
         };
     }
+  }
+}
+
+/** Camera frames are at most this big; a larger or interlaced one is a decoding bomb, not a frame. */
+const MAX_PIXELS = 4096 * 4096;
+const MAX_INTERLACED_PIXELS = 2048 * 2048;
+
+/**
+ * Screens bytes from the network before a full decode: only JPEG, PNG and WebP (what the protocol
+ * carries; libvips would also run SVG filters or TIFF), within a size whose decode stays cheap.
+ * Found by the fuzz test: a 2 kB SVG of nested <use> held every decoder thread for seconds, and a
+ * 180 kB interlaced 16-bit PNG decoded to 184 MB.
+ */
+async function screen(image: Buffer): Promise<string | null> {
+  const jpeg = image[0] === 0xff && image[1] === 0xd8 && image[2] === 0xff;
+  const png = image.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  const webp =
+    image.subarray(0, 4).toString('latin1') === 'RIFF' && image.subarray(8, 12).toString('latin1') === 'WEBP';
+  if (!jpeg && !png && !webp) return 'cannot decode image: not a JPEG, PNG or WebP';
+  try {
+    const meta = await sharp(image).metadata();
+    const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+    if (pixels > MAX_PIXELS || (meta.isProgressive && pixels > MAX_INTERLACED_PIXELS)) {
+      return `cannot decode image: ${meta.width}x${meta.height}${meta.isProgressive ? ' interlaced' : ''} is larger than a camera frame`;
+    }
+    return null;
+  } catch (err) {
+    return `cannot decode image: ${(err as Error).message}`;
   }
 }
