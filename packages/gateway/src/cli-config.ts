@@ -1,10 +1,11 @@
-import { parseArgs } from 'node:util';
 import {
   type ConfigResult,
+  definedOnly,
   type GatewayConfig,
   GatewayConfigSchema,
+  numberOrUndefined,
   parseConfig,
-  readConfigFile,
+  readCli,
   resolveModelsDir,
 } from '@squeezegate/shared';
 
@@ -61,7 +62,8 @@ Exit codes: 0 stopped cleanly, 1 unexpected failure, 2 invalid configuration,
 
 export type CliParse<T> = ConfigResult<T> | { ok: 'help' };
 
-const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+const num = numberOrUndefined;
+const defined = definedOnly;
 
 function parseDevices(pairs: readonly string[]): { id: string; token: string }[] {
   return pairs
@@ -82,51 +84,33 @@ export async function gatewayConfigFromCli(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<CliParse<GatewayConfig> & { printConfig?: boolean }> {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string' },
-        'print-config': { type: 'boolean' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        device: { type: 'string', multiple: true },
-        'admin-token': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'max-frames-per-second': { type: 'string' },
-        'max-connections-per-device': { type: 'string' },
-        'answer-cache-size': { type: 'string' },
-        'cloud-model': { type: 'string' },
-        'models-dir': { type: 'string' },
-        'max-payload-bytes': { type: 'string' },
-        threads: { type: 'string' },
-        workers: { type: 'string' },
-        'max-batch': { type: 'string' },
-        'max-queue-delay-ms': { type: 'string' },
-        'max-queue': { type: 'string' },
-        'remote-url': { type: 'string' },
-        'remote-model': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    return { ok: false, issues: [(err as Error).message] };
-  }
-  if (values.help) return { ok: 'help' };
+  const cli = await readCli(argv, {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    device: { type: 'string', multiple: true },
+    'admin-token': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'max-frames-per-second': { type: 'string' },
+    'max-connections-per-device': { type: 'string' },
+    'answer-cache-size': { type: 'string' },
+    'cloud-model': { type: 'string' },
+    'models-dir': { type: 'string' },
+    'max-payload-bytes': { type: 'string' },
+    threads: { type: 'string' },
+    workers: { type: 'string' },
+    'max-batch': { type: 'string' },
+    'max-queue-delay-ms': { type: 'string' },
+    'max-queue': { type: 'string' },
+    'remote-url': { type: 'string' },
+    'remote-model': { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  if (cli.kind === 'help') return { ok: 'help' };
+  if (cli.kind === 'invalid') return { ok: false, issues: cli.issues };
+  const { values, file } = cli;
   const s = (k: string) => values[k] as string | undefined;
-  let file: Record<string, unknown> = {};
-  if (s('config')) {
-    const read = await readConfigFile(s('config')!);
-    if (!read.ok) return read;
-    file = read.value;
-  }
   const pairs = (values.device as string[] | undefined) ?? env.SQUEEZEGATE_DEVICES?.split(',');
-  const defined = (o: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const tls = defined({
     cert: s('tls-cert') ?? env.SQUEEZEGATE_TLS_CERT,
     key: s('tls-key') ?? env.SQUEEZEGATE_TLS_KEY,
@@ -163,5 +147,5 @@ export async function gatewayConfigFromCli(
     }),
   };
   const parsed = parseConfig(GatewayConfigSchema, raw);
-  return values['print-config'] ? { ...parsed, printConfig: true } : parsed;
+  return cli.printConfig ? { ...parsed, printConfig: true } : parsed;
 }

@@ -9,6 +9,8 @@ export {
   temper,
   topK,
 } from './confidence/measures.ts';
+export type { CliInput } from './config/cli.ts';
+export { definedOnly, numberOrUndefined, readCli } from './config/cli.ts';
 export type { ConfigFileResult } from './config/files.ts';
 export { maskSecrets, readConfigFile } from './config/files.ts';
 export type {

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import {
   type ConfigResult,
+  definedOnly,
   type EdgeConfig,
   EdgeConfigSchema,
+  numberOrUndefined,
   parseConfig,
-  readConfigFile,
+  readCli,
   resolveModelsDir,
 } from '@squeezegate/shared';
 import { POLICY_FLAGS, POLICY_HELP, payloadFromFlags, policyFromFlags } from './policy-flags.ts';
@@ -51,9 +52,8 @@ Exit codes: 0 done, 1 unexpected failure, 2 invalid configuration, 3 model files
 4 frame source unreadable.
 `;
 
-const num = (v: unknown) => (v === undefined ? undefined : Number(v));
-const defined = <T extends object>(o: T) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+const num = numberOrUndefined;
+const defined = definedOnly;
 
 export type CliParse<T> = ConfigResult<T> | { ok: 'help' };
 
@@ -62,45 +62,29 @@ export async function edgeConfigFromCli(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<CliParse<EdgeConfig> & { printConfig?: boolean }> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        config: { type: 'string' },
-        'print-config': { type: 'boolean' },
-        gateway: { type: 'string' },
-        'device-id': { type: 'string' },
-        token: { type: 'string' },
-        source: { type: 'string' },
-        labels: { type: 'string' },
-        fps: { type: 'string' },
-        limit: { type: 'string' },
-        model: { type: 'string' },
-        'deadline-ms': { type: 'string' },
-        'max-in-flight': { type: 'string' },
-        'spool-dir': { type: 'string' },
-        'spool-max-bytes': { type: 'string' },
-        'spool-ttl-ms': { type: 'string' },
-        'models-dir': { type: 'string' },
-        out: { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        ...POLICY_FLAGS,
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    return { ok: false, issues: [(err as Error).message] };
-  }
-  if (values.help) return { ok: 'help' };
+  const cli = await readCli(argv, {
+    gateway: { type: 'string' },
+    'device-id': { type: 'string' },
+    token: { type: 'string' },
+    source: { type: 'string' },
+    labels: { type: 'string' },
+    fps: { type: 'string' },
+    limit: { type: 'string' },
+    model: { type: 'string' },
+    'deadline-ms': { type: 'string' },
+    'max-in-flight': { type: 'string' },
+    'spool-dir': { type: 'string' },
+    'spool-max-bytes': { type: 'string' },
+    'spool-ttl-ms': { type: 'string' },
+    'models-dir': { type: 'string' },
+    out: { type: 'string' },
+    'log-level': { type: 'string' },
+    ...POLICY_FLAGS,
+  });
+  if (cli.kind === 'help') return { ok: 'help' };
+  if (cli.kind === 'invalid') return { ok: false, issues: cli.issues };
+  const { values, file } = cli;
   const s = (k: string) => values[k] as string | undefined;
-  let file: Record<string, unknown> = {};
-  if (s('config')) {
-    const read = await readConfigFile(s('config')!);
-    if (!read.ok) return read;
-    file = read.value;
-  }
   const fileSource = (file.source ?? {}) as Record<string, unknown>;
   const parsed = parseConfig(EdgeConfigSchema, {
     ...file,
@@ -144,5 +128,5 @@ export async function edgeConfigFromCli(
       logLevel: s('log-level') ?? env.SQUEEZEGATE_LOG_LEVEL,
     }),
   });
-  return values['print-config'] ? { ...parsed, printConfig: true } : parsed;
+  return cli.printConfig ? { ...parsed, printConfig: true } : parsed;
 }
