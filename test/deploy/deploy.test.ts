@@ -218,8 +218,12 @@ describe('squeezegate-edge.service', () => {
           ...example,
           gatewayUrl: `ws://127.0.0.1:9${EDGE_WS_PATH}`,
           source: { ...(example.source as object), dir: frames },
+          privacy: { ...(example.privacy as object), ledger: path.join(dir, 'ledger.jsonl') },
         }),
       );
+      // The ledger lives in the unit's writable state directory, which systemd creates.
+      const ledger = (example.privacy as { ledger: string }).ledger;
+      expect(path.dirname(ledger)).toBe(`/var/lib/${one('StateDirectory')}`);
       const configAt = args.indexOf('--config');
       expect(args[configAt + 1]).toBe('/etc/squeezegate/edge.yaml');
       const argv = args.map(onDevice);

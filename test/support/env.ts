@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { MODELS, resolveModelsDir } from '@squeezegate/shared';
+import { DETECTORS, MODELS, resolveModelsDir } from '@squeezegate/shared';
 import { pino } from 'pino';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -23,6 +23,29 @@ export const haveRealModels = missing.length === 0 && !datasetMissing;
 if (!haveRealModels && process.env.CI) {
   throw new Error(
     `real-model tests need ${missing.join(', ') || 'the sample dataset'} (models dir ${modelsDir}, dataset ${datasetDir}); set SQUEEZEGATE_MODELS_DIR and SQUEEZEGATE_DATASET_DIR`,
+  );
+}
+
+/** The detection sample (DETECTION.md): `labels.json` + `images/`, next to the ImageNet sample. */
+export const detectionDatasetDir = path.resolve(
+  repoRoot,
+  process.env.SQUEEZEGATE_DETECTION_DATASET_DIR ?? path.join(path.dirname(datasetDir), 'detection-sample'),
+);
+
+const detectionMissing = [
+  ...[...new Set(DETECTORS.flatMap((d) => [d.file, d.labels.file]))].map((f) => path.join(modelsDir, f)),
+  path.join(detectionDatasetDir, 'labels.json'),
+].filter((f) => !existsSync(f));
+
+/**
+ * Whether the real-detector tests can run (every catalogued detector and label file, and the
+ * detection sample). Like haveRealModels, with CI set a missing file fails the run instead of
+ * skipping it.
+ */
+export const haveDetectionModels = detectionMissing.length === 0;
+if (!haveDetectionModels && process.env.CI) {
+  throw new Error(
+    `detection tests need ${detectionMissing.join(', ')} (models dir ${modelsDir}, dataset ${detectionDatasetDir}); set SQUEEZEGATE_MODELS_DIR and SQUEEZEGATE_DETECTION_DATASET_DIR`,
   );
 }
 

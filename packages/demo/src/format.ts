@@ -1,4 +1,6 @@
+import type { DetectionMetrics } from '@squeezegate/shared';
 import type { DemoSummary } from './run-demo.ts';
+import type { DetectDemoSummary } from './run-detect-demo.ts';
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`);
 const ms = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} ms`);
@@ -10,6 +12,7 @@ export function formatSummary(s: DemoSummary): string {
     ['dataset', s.dataset],
     ['edges', `${s.edges} × ${s.edgeModel} → gateway ${s.cloudModel}`],
     ['policy', s.policy],
+    ['faces', `${s.faces}: ${s.facesRedacted} redacted in payloads that left`],
     ['frames', String(s.frames)],
     [
       'offloaded',
@@ -21,6 +24,42 @@ export function formatSummary(s: DemoSummary): string {
     ['cloud-only top-1', pct(s.cloudTop1)],
     ['kept of cloud-only', s.cascadeTop1 !== null && s.cloudTop1 ? pct(s.cascadeTop1 / s.cloudTop1) : 'n/a'],
     ['bytes up', `${mb(s.bytesUp)} (${pct(s.bytesUpRatio)} of the frames as captured, ${mb(s.bytesFrames)})`],
+    ['latency p50 / p95', `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p95)}`],
+    ['wall time', `${(s.elapsedMs / 1000).toFixed(1)} s`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`;
+}
+
+/** The detect demo's summary as a table. */
+export function formatDetectSummary(s: DetectDemoSummary): string {
+  const acc = (m: DetectionMetrics) =>
+    `precision ${pct(m.precision)}, recall ${pct(m.recall)} (TP ${m.tp}, FP ${m.fp}, FN ${m.fn})`;
+  const rows: [string, string][] = [
+    ['dataset', s.dataset],
+    ['edges', `${s.edges} × ${s.detector} → gateway ${s.cloudModel} (verifies crops)`],
+    ['frames', `${s.frames} (${s.failed} failed)`],
+    [
+      'objects',
+      `${s.objects}, ${s.verified} verified by the cloud (${s.relabelled} relabelled), ${s.rejected} rejected`,
+    ],
+    [
+      'offloaded frames',
+      `${s.offloadedFrames}: ${s.crops} object crops, ${s.framesSent} whole frames${s.withheldFrames ? `; ${s.withheldFrames} withheld (faces)` : ''}`,
+    ],
+    ['faces', `${s.faces}: ${s.facesRedacted} redacted in payloads that left`],
+    [
+      'bytes up',
+      `${mb(s.bytesUp)} (${pct(s.bytesWhole > 0 ? s.bytesUp / s.bytesWhole : 0)} of sending every frame whole, ${mb(s.bytesWhole)})`,
+    ],
+    ...(s.accuracy
+      ? ([
+          [`edge only (${s.accuracy.labelledFrames} labelled)`, acc(s.accuracy.edge)],
+          ['cascade', acc(s.accuracy.cascade)],
+        ] as [string, string][])
+      : []),
+    ['detect p50 / p95', `${ms(s.detectMs.p50)} / ${ms(s.detectMs.p95)}`],
+    ['redact p50 / p95', `${ms(s.redactMs.p50)} / ${ms(s.redactMs.p95)} (frames that sent)`],
     ['latency p50 / p95', `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p95)}`],
     ['wall time', `${(s.elapsedMs / 1000).toFixed(1)} s`],
   ];

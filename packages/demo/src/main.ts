@@ -2,27 +2,42 @@
 // `npm start`: a gateway and N edge agents on loopback over a directory of images.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { POLICY_FLAGS, POLICY_HELP, payloadFromFlags, policyFromFlags, SourceError } from '@squeezegate/edge';
 import {
+  detectFromFlags,
+  POLICY_FLAGS,
+  POLICY_HELP,
+  payloadFromFlags,
+  policyFromFlags,
+  privacyFromFlags,
+  SourceError,
+  TASK_FLAGS,
+  TASK_HELP,
+} from '@squeezegate/edge';
+import {
+  DetectSchema,
   ModelLoadError,
   PayloadSchema,
   PolicySchema,
+  PrivacySchema,
   parseConfig,
   readConfigFile,
   resolveModelsDir,
 } from '@squeezegate/shared';
 import cliProgress from 'cli-progress';
 import { pino } from 'pino';
-import { formatSummary } from './format.ts';
+import { formatDetectSummary, formatSummary } from './format.ts';
 import { runDemo } from './run-demo.ts';
+import { runDetectDemo } from './run-detect-demo.ts';
 
 const HELP = `Usage: npm start -- [options]
 
 Starts a squeezegate gateway and edge agents on loopback; the agents replay a directory of
-images as camera frames, classify each with SqueezeNet and offload the unsure ones.
+images as camera frames, classify each with SqueezeNet (or find objects, --task detect) and
+offload what they are unsure of, faces blurred first.
 
 Options (environment variable in brackets):
   --dataset <dir>      images to replay [SQUEEZEGATE_DATASET_DIR]; labels from <dir>/manifest.csv
+                       (detect: a folder with images/ and labels.json, e.g. detection-sample)
   --models-dir <dir>   model files [SQUEEZEGATE_MODELS_DIR] (default ./models)
   --edges <n>          number of edge agents (default 2)
   --limit <n>          replay only the first n frames
@@ -33,10 +48,12 @@ Options (environment variable in brackets):
   -h, --help
 
 ${POLICY_HELP}
+${TASK_HELP}
 Examples:
   SQUEEZEGATE_MODELS_DIR=../shared/models npm start -- --dataset ../shared/datasets/imagenet-sample
   npm start -- --limit 100 --edges 4 --json out/summary.json
   npm start -- --policy rate --target 0.3 --payload original
+  npm start -- --task detect --dataset ../shared/datasets/detection-sample
 
 Exit codes: 0 done, 1 failure, 2 bad options or no dataset, 3 model files missing, 4 dataset unreadable.
 `;
@@ -56,7 +73,7 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-function parse(): Record<string, string | boolean | undefined> {
+function parse(): Record<string, string | string[] | boolean | undefined> {
   try {
     return parseArgs({
       options: {
@@ -70,6 +87,7 @@ function parse(): Record<string, string | boolean | undefined> {
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...POLICY_FLAGS,
+        ...TASK_FLAGS,
       },
     }).values;
   } catch (err) {
@@ -107,10 +125,22 @@ const payload = parseConfig(
   PayloadSchema,
   payloadFromFlags(values, file.payload as Record<string, unknown> | undefined) ?? {},
 );
-if (!policy.ok || !payload.ok) {
+const detect = parseConfig(
+  DetectSchema,
+  detectFromFlags(values, file.detect as Record<string, unknown> | undefined) ?? {},
+);
+const privacy = parseConfig(
+  PrivacySchema,
+  privacyFromFlags(values, file.privacy as Record<string, unknown> | undefined) ?? {},
+);
+const task = s('task') ?? 'classify';
+if (!policy.ok || !payload.ok || !detect.ok || !privacy.ok || (task !== 'classify' && task !== 'detect')) {
   const issues = [
     ...(policy.ok ? [] : policy.issues.map((i) => `policy.${i}`)),
     ...(payload.ok ? [] : payload.issues.map((i) => `payload.${i}`)),
+    ...(detect.ok ? [] : detect.issues.map((i) => `detect.${i}`)),
+    ...(privacy.ok ? [] : privacy.issues.map((i) => `privacy.${i}`)),
+    ...(task === 'classify' || task === 'detect' ? [] : [`task: classify or detect, got "${task}"`]),
   ];
   fail(2, `invalid options:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
 }
@@ -123,14 +153,38 @@ const bar = new cliProgress.SingleBar(
   { format: ' {phase} {bar} {value}/{total}', stream: process.stderr, hideCursor: true },
   cliProgress.Presets.shades_classic,
 );
+const modelsDir = resolveModelsDir({ configured: s('models-dir') ?? process.env.SQUEEZEGATE_MODELS_DIR });
 try {
+  if (task === 'detect') {
+    const result = await runDetectDemo({
+      datasetDir,
+      modelsDir,
+      edges,
+      limit,
+      detect: detect.config,
+      privacy: privacy.config,
+      quality: payload.config.quality,
+      logger,
+      signal: controller.signal,
+      onStart: (frames) => bar.start(frames, 0, { phase: 'detect   ' }),
+      onRecord: () => bar.increment(),
+    });
+    bar.stop();
+    const records = s('records');
+    if (records) await writeFile(records, result.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const json = s('json');
+    if (json) await writeFile(json, `${JSON.stringify(result.summary, null, 2)}\n`);
+    process.stdout.write(`\nsqueezegate detect\n${formatDetectSummary(result.summary)}`);
+    process.exit(0);
+  }
   const result = await runDemo({
     datasetDir,
-    modelsDir: resolveModelsDir({ configured: s('models-dir') ?? process.env.SQUEEZEGATE_MODELS_DIR }),
+    modelsDir,
     edges,
     limit,
     policy: policy.config,
     payload: payload.config,
+    privacy: privacy.config,
     logger,
     signal: controller.signal,
     onStart: (frames) => bar.start(frames, 0, { phase: 'cascade  ' }),

@@ -17,6 +17,7 @@ import {
   type ModelId,
   type PayloadConfig,
   type PolicyConfig,
+  type PrivacyConfig,
   resolveModel,
   toModelView,
   topK,
@@ -33,6 +34,8 @@ export interface DemoOptions {
   policy?: PolicyConfig;
   /** Default: the model-sized crop at JPEG quality 85. */
   payload?: PayloadConfig;
+  /** Default: faces blurred with UltraFace-320, no masks. */
+  privacy?: Partial<PrivacyConfig>;
   deadlineMs?: number;
   logger: Logger;
   /** Called once the agents are up, with the number of frames they will replay. */
@@ -52,6 +55,10 @@ export interface DemoSummary {
   cloudModel: string;
   /** The policy in words, e.g. "offload when maxProb < 0.5, sends crop q85". */
   policy: string;
+  /** What is done to faces in payloads. */
+  faces: PrivacyConfig['faces'];
+  /** Faces obscured in the payloads that left. */
+  facesRedacted: number;
   frames: number;
   offloaded: number;
   offloadRate: number;
@@ -108,6 +115,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         model: edgeModel.spec.id,
         policy: options.policy,
         payload: options.payload,
+        privacy: options.privacy,
         deadlineMs: options.deadlineMs ?? 2000,
         source: { dir: datasetDir, limit, offset: i, stride: edges },
       });
@@ -142,6 +150,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       edgeModel: edgeModel.spec.id,
       cloudModel: gatewayConfig.cloudModel,
       policy: describePolicy(edgeConfigs[0]!.policy, edgeConfigs[0]!.payload),
+      faces: edgeConfigs[0]!.privacy.faces,
+      facesRedacted: records.reduce((n, r) => n + (r.bytesSent > 0 ? (r.redactions?.faces ?? 0) : 0), 0),
       frames: s.frames,
       offloaded: s.offloaded,
       offloadRate: s.offloadRate,

@@ -7,16 +7,19 @@ import { writeFile } from 'node:fs/promises';
 import { ModelLoadError, maskSecrets } from '@squeezegate/shared';
 import cliProgress from 'cli-progress';
 import { pino } from 'pino';
+import type { DetectRecord } from './agent/detect-record.ts';
+import { summarizeDetections } from './agent/detect-summary.ts';
 import type { FrameRecord } from './agent/frame-record.ts';
 import { summarize } from './agent/summary.ts';
 import { CALIBRATE_HELP, formatCalibration, parseCalibrateArgs } from './cli/calibrate.ts';
 import { EDGE_HELP, edgeConfigFromCli } from './cli/edge-config.ts';
 import { CalibrationError, calibrate } from './evaluation/calibrate.ts';
 import { predictDataset } from './evaluation/predict-dataset.ts';
-import { createEdgeRuntime } from './runtime.ts';
+import { PrivacyLedgerError } from './privacy/privacy-guard.ts';
+import { createDetectRuntime, createEdgeRuntime } from './runtime.ts';
 import { SourceError } from './source/directory-source.ts';
 
-const EXIT = { OK: 0, FAILED: 1, CONFIG: 2, MODELS: 3, SOURCE: 4, UNREACHABLE: 5 } as const;
+const EXIT = { OK: 0, FAILED: 1, CONFIG: 2, MODELS: 3, SOURCE: 4, UNREACHABLE: 5, LEDGER: 6 } as const;
 
 function configError(command: string, issues: readonly string[]): never {
   process.stderr.write(
@@ -29,6 +32,7 @@ function knownFailure(err: unknown): number | null {
   if (err instanceof ModelLoadError) return EXIT.MODELS;
   if (err instanceof SourceError) return EXIT.SOURCE;
   if (err instanceof CalibrationError) return EXIT.UNREACHABLE;
+  if (err instanceof PrivacyLedgerError) return EXIT.LEDGER;
   return null;
 }
 
@@ -99,6 +103,8 @@ async function runAgent(argv: string[]): Promise<number> {
   const logger = pino({ level: config.logLevel, redact: ['token', '*.token'] }, pino.destination(2));
   const out = config.output === '-' ? process.stdout : createWriteStream(config.output);
   const records: FrameRecord[] = [];
+  const detections: DetectRecord[] = [];
+  const write = (record: FrameRecord | DetectRecord) => out.write(`${JSON.stringify(record)}\n`);
   const controller = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -108,14 +114,24 @@ async function runAgent(argv: string[]): Promise<number> {
   }
   let code: number = EXIT.OK;
   try {
-    await using runtime = await createEdgeRuntime({
-      config,
-      logger,
-      onRecord: (record) => {
-        records.push(record);
-        out.write(`${JSON.stringify(record)}\n`);
-      },
-    });
+    await using runtime =
+      config.task === 'detect'
+        ? await createDetectRuntime({
+            config,
+            logger,
+            onRecord: (record) => {
+              detections.push(record);
+              write(record);
+            },
+          })
+        : await createEdgeRuntime({
+            config,
+            logger,
+            onRecord: (record) => {
+              records.push(record);
+              write(record);
+            },
+          });
     if (runtime.link?.state !== 'open') {
       logger.warn(
         { reason: runtime.link?.lastError },
@@ -123,7 +139,11 @@ async function runAgent(argv: string[]): Promise<number> {
       );
     }
     await runtime.run({ signal: controller.signal });
-    logger.info({ summary: summarize(records), link: runtime.link?.stats() }, 'run finished');
+    const summary = config.task === 'detect' ? summarizeDetections(detections) : summarize(records);
+    logger.info(
+      { summary, link: runtime.link?.stats(), privacyLedger: runtime.privacy.recorded },
+      'run finished',
+    );
   } catch (err) {
     code = knownFailure(err) ?? EXIT.FAILED;
     if (code === EXIT.FAILED) logger.fatal({ err }, 'agent failed');

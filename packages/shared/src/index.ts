@@ -15,6 +15,7 @@ export type { ConfigFileResult } from './config/files.ts';
 export { maskSecrets, readConfigFile } from './config/files.ts';
 export type {
   ConfigResult,
+  DetectConfig,
   EdgeConfig,
   GatewayConfig,
   LearnedFeature,
@@ -22,8 +23,11 @@ export type {
   PayloadConfig,
   PolicyConfig,
   PolicyKind,
+  PrivacyConfig,
 } from './config/schemas.ts';
 export {
+  DETECT_DEFAULTS,
+  DetectSchema,
   EdgeConfigSchema,
   GatewayConfigSchema,
   LEARNED_FEATURES,
@@ -31,6 +35,8 @@ export {
   LogLevelSchema,
   PayloadSchema,
   PolicySchema,
+  PRIVACY_DEFAULTS,
+  PrivacySchema,
   parseConfig,
 } from './config/schemas.ts';
 export type { ShapedPayload } from './image/payload.ts';
@@ -81,3 +87,47 @@ export {
   WelcomeSchema,
   WireErrorCode,
 } from './protocol/messages.ts';
+
+// Detection (DETECTION.md): decoders, detectors, NMS, tiling, evaluation, drawing.
+
+export type { DetectorId, DetectorPreprocess, DetectorSpec } from './detection/catalog.ts';
+export {
+  DEFAULT_DETECTOR_ID,
+  DEFAULT_FACE_DETECTOR_ID,
+  DETECTOR_IDS,
+  DETECTORS,
+  DetectorPreprocessSchema,
+  DetectorSpecSchema,
+  getDetectorSpec,
+} from './detection/catalog.ts';
+export type { DecodeOptions, InputMapping } from './detection/decode.ts';
+export { decodePicodet, decodeSqueezedet, decodeUltraface, decodeYolox, mapBox } from './detection/decode.ts';
+export { drawDetections } from './detection/draw.ts';
+export type {
+  DetectionMetrics,
+  EvaluateOptions,
+  GroundTruth,
+  GroundTruthBox,
+  GroundTruthImage,
+  ImageEvaluation,
+} from './detection/metrics.ts';
+export {
+  averagePrecision,
+  evaluateDetections,
+  GroundTruthBoxSchema,
+  GroundTruthImageSchema,
+  GroundTruthSchema,
+  loadGroundTruth,
+} from './detection/metrics.ts';
+export type { NmsOptions } from './detection/nms.ts';
+export { iou, nms } from './detection/nms.ts';
+export type { OnnxDetectorOptions } from './detection/onnx-detector.ts';
+export { createOnnxDetector, loadDetectorLabels, openDetector } from './detection/onnx-detector.ts';
+export type { PreparedInput, Region } from './detection/preprocess.ts';
+export { prepareInput, toPlanar } from './detection/preprocess.ts';
+export type { Tile } from './detection/tiling.ts';
+export { squareTiles, touchesSeam } from './detection/tiling.ts';
+export type { Box, Detection, DetectionResult, DetectOptions, Detector } from './detection/types.ts';
+export type { RawImage } from './image/raw.ts';
+export { decodeImage } from './image/raw.ts';
+export { DETECTION_FILES } from './models/catalog.ts';

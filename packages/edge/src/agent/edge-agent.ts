@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import {
   type Classifier,
   confidences,
-  ImageDecodeError,
+  decodeImage,
   type PayloadConfig,
   type ShapedPayload,
   shapePayload,
@@ -11,9 +11,13 @@ import {
 } from '@squeezegate/shared';
 import type { Logger } from 'pino';
 import type { Policy } from '../policy/decision.ts';
+import type { PrivacyGuard, RedactionSummary } from '../privacy/privacy-guard.ts';
+import { classificationCut } from '../privacy/redact.ts';
 import type { DirectorySource, SourceFrame } from '../source/directory-source.ts';
 import type { GatewayLink } from '../transport/gateway-link.ts';
-import type { Answer, CloudOutcome, FrameRecord } from './frame-record.ts';
+import { askCloud } from './ask-cloud.ts';
+import type { Answer, FrameRecord } from './frame-record.ts';
+import { frameFailure, replayFrames, totalsReporter } from './replay.ts';
 
 export interface EdgeAgentOptions {
   deviceId: string;
@@ -23,6 +27,8 @@ export interface EdgeAgentOptions {
   link: GatewayLink | null;
   policy: Policy;
   payload: PayloadConfig;
+  /** Redacts every payload before it leaves and keeps the ledger; null sends payloads as shaped. */
+  privacy?: PrivacyGuard | null;
   deadlineMs: number;
   maxInFlight: number;
   logger: Logger;
@@ -41,20 +47,8 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
 export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   const { deviceId, classifier, labels, link, policy, payload, deadlineMs, maxInFlight, onRecord } = options;
   const now = options.now ?? (() => performance.now());
-  // Running totals the gateway's operators see (sent now and then, and at the end of a run).
-  const totals = { frames: 0, offloaded: 0, capturedBytes: 0, sentBytes: 0 };
-  let lastReport = Number.NEGATIVE_INFINITY;
-  const record = (r: FrameRecord) => {
-    totals.frames++;
-    if (r.decision.kind === 'offload') totals.offloaded++;
-    totals.capturedBytes += r.capturedBytes;
-    totals.sentBytes += r.bytesSent;
-    onRecord(r);
-    if (now() - lastReport >= 1000) {
-      lastReport = now();
-      link?.report(totals);
-    }
-  };
+  const privacy = options.privacy ?? null;
+  const { record, flush } = totalsReporter<FrameRecord>(link, onRecord, now);
   const log = options.logger.child({ component: 'agent', deviceId });
   const answer = (index: number, p: number): Answer => ({
     index,
@@ -62,56 +56,51 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
     p,
   });
 
-  async function offload(
-    frame: SourceFrame,
-    frameId: string,
-    shaped: ShapedPayload,
-    local: Answer,
-  ): Promise<{ cloud: CloudOutcome; bytesSent: number }> {
-    if (!link) return { cloud: { status: 'unavailable', reason: 'no gateway configured' }, bytesSent: 0 };
-    const { answer: reply, bytesSent } = await link.request(
-      {
-        type: 'frame',
-        frameId,
-        seq: frame.seq,
-        view: shaped.view,
-        mime: shaped.mime,
-        capturedAt: Date.now(),
-        local: { index: local.index, label: local.label, p: local.p },
-      },
-      shaped.bytes,
-      { deadlineMs },
-    );
-    switch (reply.kind) {
-      case 'result': {
-        const best = reply.result.top[0]!;
-        return {
-          cloud: {
-            status: 'ok',
-            ...answer(best.index, best.p),
-            label: best.label,
-            model: reply.result.model,
-            inferMs: reply.result.inferMs,
-            rttMs: round(reply.rttMs),
-          },
-          bytesSent,
-        };
-      }
-      case 'timeout':
-        return { cloud: { status: 'timeout', afterMs: reply.afterMs }, bytesSent };
-      case 'expired':
-        return { cloud: { status: 'expired', afterMs: reply.afterMs }, bytesSent };
-      case 'error':
-        return {
-          cloud:
-            reply.code === 'BUSY'
-              ? { status: 'busy', message: reply.message }
-              : { status: 'error', code: reply.code, message: reply.message },
-          bytesSent,
-        };
-      case 'unavailable':
-        return { cloud: { status: 'unavailable', reason: reply.reason }, bytesSent };
+  /**
+   * What leaves for an offloaded frame: with privacy active, cut from the decoded frame with its
+   * faces obscured and masks blacked out (or nothing, when the frame shows a face and faces are
+   * withheld); otherwise shaped from the captured bytes.
+   */
+  async function preparePayload(
+    bytes: Buffer,
+    view: Awaited<ReturnType<typeof toModelView>>,
+  ): Promise<
+    | { kind: 'payload'; shaped: ShapedPayload; redactions: RedactionSummary; redactMs: number }
+    | { kind: 'withheld'; faces: number; redactMs: number }
+  > {
+    if (!privacy?.active) {
+      const shaped = await shapePayload(
+        { captured: bytes, view, shortSide: classifier.spec.preprocess.resizeShortSide },
+        payload,
+      );
+      const kept = payload.kind === 'original' && shaped.bytes === bytes;
+      return {
+        kind: 'payload',
+        shaped,
+        redactions: { faces: 0, faceMode: 'off', masks: 0, metadata: kept ? 'kept' : 'stripped' },
+        redactMs: 0,
+      };
     }
+    const start = now();
+    const image = await decodeImage(bytes);
+    const scan = await privacy.scan(image);
+    const cut = classificationCut(payload.kind, image, classifier.spec.preprocess);
+    // The crop is the classifier's own view: the cloud sees exactly what the edge saw.
+    const out = await privacy.render(
+      image,
+      scan,
+      cut,
+      payload.quality,
+      payload.kind === 'crop' ? view.pixels : undefined,
+    );
+    const redactMs = round(now() - start);
+    if (out.kind === 'withheld') return { kind: 'withheld', faces: out.faces, redactMs };
+    return {
+      kind: 'payload',
+      shaped: { bytes: out.bytes, view: payload.kind === 'crop' ? 'crop' : 'full', mime: 'image/jpeg' },
+      redactions: out.redactions,
+      redactMs,
+    };
   }
 
   /** Runs the local stage; resolves with the pending cloud round trip, if the frame was offloaded. */
@@ -147,19 +136,46 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
         });
         return null;
       }
-      const shaped = await shapePayload(
-        { captured: bytes, view, shortSide: classifier.spec.preprocess.resizeShortSide },
-        payload,
-      );
+      const prepared = await preparePayload(bytes, view);
+      if (prepared.kind === 'withheld') {
+        record({
+          ...base,
+          capturedBytes,
+          local,
+          decision,
+          bytesSent: 0,
+          cloud: { status: 'withheld', faces: prepared.faces },
+          final: { ...answer(best.index, best.p), source: 'local' },
+          error: null,
+          timings: { ...timings, redactMs: prepared.redactMs, cloudMs: null, totalMs: round(now() - t0) },
+        });
+        return null;
+      }
+      const { shaped, redactions } = prepared;
       policy.spent(shaped.bytes.length);
       // The cloud round trip runs alongside the next frames; the caller bounds how many.
       const t3 = now();
-      const cloudDone = offload(frame, frameId, shaped, local).then(({ cloud, bytesSent }) => {
+      const cloudDone = askCloud(
+        link,
+        { frameId, seq: frame.seq, local: { index: local.index, label: local.label, p: local.p } },
+        shaped,
+        deadlineMs,
+      ).then(({ outcome: cloud, bytesSent }) => {
         const final =
           cloud.status === 'ok'
             ? { index: cloud.index, label: cloud.label, p: cloud.p, source: 'cloud' as const }
             : { ...answer(best.index, best.p), source: 'local' as const };
         if (cloud.status !== 'ok') log.debug({ frameId, cloud }, 'kept local answer for offloaded frame');
+        if (bytesSent > 0) {
+          privacy?.record({
+            frameId,
+            payloadId: frameId,
+            payload: payload.kind,
+            bytes: shaped.bytes.length,
+            reason: decision.reason,
+            redactions,
+          });
+        }
         record({
           ...base,
           capturedBytes,
@@ -168,14 +184,19 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
           bytesSent,
           cloud,
           final,
+          redactions,
           error: null,
-          timings: { ...timings, cloudMs: round(now() - t3), totalMs: round(now() - t0) },
+          timings: {
+            ...timings,
+            redactMs: prepared.redactMs,
+            cloudMs: round(now() - t3),
+            totalMs: round(now() - t0),
+          },
         });
       });
       return { cloud: cloudDone };
     } catch (err) {
-      const code = err instanceof ImageDecodeError ? err.code : 'FRAME_FAILED';
-      const message = err instanceof Error ? err.message : String(err);
+      const { code, message } = frameFailure(err);
       log.warn({ frameId, file: frame.name, code, err }, 'frame failed, going on with the next');
       record({
         ...base,
@@ -194,17 +215,8 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
 
   return {
     async run(source, { signal } = {}) {
-      const inFlight = new Set<Promise<void>>();
-      for await (const frame of source.replay(signal ? { signal } : {})) {
-        const pending = await processFrame(frame);
-        if (!pending) continue;
-        const entry = pending.cloud.catch((err: unknown) => log.error({ err }, 'offload bookkeeping failed'));
-        inFlight.add(entry);
-        void entry.finally(() => inFlight.delete(entry));
-        if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-      link?.report(totals);
+      await replayFrames(source, processFrame, { maxInFlight, log, signal });
+      flush();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { ConfidenceMeasure } from '@squeezegate/shared';
 import type { Decision } from '../policy/decision.ts';
+import type { RedactionSummary } from '../privacy/privacy-guard.ts';
 
 export interface Answer {
   index: number;
@@ -16,7 +17,9 @@ export type CloudOutcome =
   /** The gateway shed the frame (its inference queue was full). */
   | { status: 'busy'; message: string }
   | { status: 'error'; code: string; message: string }
-  | { status: 'unavailable'; reason: string };
+  | { status: 'unavailable'; reason: string }
+  /** Privacy: the frame shows faces and `faces: withhold` keeps such frames on the device. */
+  | { status: 'withheld'; faces: number };
 
 /** The one final result of a frame, written as a JSON line. */
 export interface FrameRecord {
@@ -35,6 +38,15 @@ export interface FrameRecord {
   cloud: CloudOutcome | null;
   /** The answer kept: the cloud's when it came in time, else the local one; null if the frame failed. */
   final: (Answer & { source: 'cloud' | 'local' }) | null;
+  /** What was done to the payload before it left (offloaded frames only). */
+  redactions?: RedactionSummary;
   error: { code: string; message: string } | null;
-  timings: { decodeMs: number; inferMs: number; cloudMs: number | null; totalMs: number };
+  timings: {
+    decodeMs: number;
+    inferMs: number;
+    /** Face search, cut and redaction of the payload (offloaded frames only). */
+    redactMs?: number;
+    cloudMs: number | null;
+    totalMs: number;
+  };
 }

@@ -10,12 +10,14 @@ import {
   resolveModelsDir,
 } from '@squeezegate/shared';
 import { POLICY_FLAGS, POLICY_HELP, payloadFromFlags, policyFromFlags } from './policy-flags.ts';
+import { detectFromFlags, privacyFromFlags, TASK_FLAGS, TASK_HELP } from './task-flags.ts';
 
 export const EDGE_HELP = `Usage: squeezegate-edge [options]
        squeezegate-edge calibrate --help
 
-Replays a directory of images as camera frames, classifies each locally and offloads the
-frames it is unsure of to a squeezegate gateway. Writes one JSON line per frame.
+Replays a directory of images as camera frames, classifies each locally (or finds its objects,
+--task detect) and offloads what it is unsure of to a squeezegate gateway, faces blurred first.
+Writes one JSON line per frame.
 
 Options (environment variable in brackets):
   --config <file>          a YAML or JSON config file, or the fragment \`squeezegate-edge calibrate\`
@@ -41,15 +43,18 @@ Options (environment variable in brackets):
   -h, --help
 
 ${POLICY_HELP}
+${TASK_HELP}
 Examples:
   squeezegate-edge --source ../shared/datasets/imagenet-sample --token s3cret-token --limit 50
   squeezegate-edge --source /var/frames --fps 5 --measure margin --threshold 0.3 --out results.jsonl
   squeezegate-edge --source /var/frames --policy rate --target 0.25
   squeezegate-edge --source /var/frames --policy budget --bytes-per-second 20000
   squeezegate-edge --source /var/frames --config calibrated.json
+  squeezegate-edge --task detect --source ../shared/datasets/detection-sample/images --token s3cret-token
+  squeezegate-edge --source /var/frames --faces withhold --mask "0,0 0.3,0 0.3,1 0,1" --privacy-ledger ledger.jsonl
 
 Exit codes: 0 done, 1 unexpected failure, 2 invalid configuration, 3 model files missing or corrupt,
-4 frame source unreadable.
+4 frame source unreadable, 6 privacy ledger cannot be opened.
 `;
 
 const num = numberOrUndefined;
@@ -80,6 +85,7 @@ export async function edgeConfigFromCli(
     out: { type: 'string' },
     'log-level': { type: 'string' },
     ...POLICY_FLAGS,
+    ...TASK_FLAGS,
   });
   if (cli.kind === 'help') return { ok: 'help' };
   if (cli.kind === 'invalid') return { ok: false, issues: cli.issues };
@@ -100,7 +106,10 @@ export async function edgeConfigFromCli(
       modelsDir: resolveModelsDir({
         configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR ?? (file.modelsDir as string | undefined),
       }),
+      task: s('task'),
       model: s('model'),
+      detect: detectFromFlags(values, file.detect as Record<string, unknown> | undefined),
+      privacy: privacyFromFlags(values, file.privacy as Record<string, unknown> | undefined),
       policy: policyFromFlags(values, file.policy as Record<string, unknown> | undefined),
       payload: payloadFromFlags(values, file.payload as Record<string, unknown> | undefined),
       deadlineMs: num(s('deadline-ms')),

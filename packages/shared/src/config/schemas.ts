@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONFIDENCE_MEASURES } from '../confidence/measures.ts';
+import { DETECTORS } from '../detection/catalog.ts';
 import { MODEL_IDS } from '../models/catalog.ts';
 import { DeviceIdSchema } from '../protocol/messages.ts';
 
@@ -8,6 +9,10 @@ export const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug',
 const Measure = z.enum(CONFIDENCE_MEASURES);
 const Temperature = z.number().positive().max(100).default(1);
 const Fraction = z.number().min(0).max(1);
+const idsOf = (role: 'detector' | 'face') =>
+  DETECTORS.filter((d) => d.role === role).map((d) => d.id) as [string, ...string[]];
+const ObjectDetectorId = z.enum(idsOf('detector'));
+const FaceDetectorId = z.enum(idsOf('face'));
 
 /** Offload when the edge's confidence (by `measure`) is below `threshold`. */
 export const ThresholdPolicySchema = z
@@ -90,6 +95,56 @@ export const PayloadSchema = z
   .strict();
 export type PayloadConfig = z.infer<typeof PayloadSchema>;
 
+/** A point of a mask polygon, as fractions of the frame's width and height (0..1, top-left origin). */
+const MaskPoint = z.tuple([Fraction, Fraction]);
+
+/**
+ * What is done to every pixel before it leaves the device. Faces found by the face detector
+ * (padded boxes, a low threshold: a missed face costs more than a blurred sleeve) are blurred or
+ * pixelated, or their frames `withhold`-en: never sent. Mask polygons are blacked out in every
+ * payload. Re-encoded payloads carry no metadata; with privacy on, `original` is re-encoded too.
+ */
+export const PrivacySchema = z
+  .object({
+    faces: z.enum(['blur', 'pixelate', 'withhold', 'off']).default('blur'),
+    faceModel: FaceDetectorId.default('ultraface-rfb320'),
+    faceThreshold: Fraction.default(0.5),
+    /** Each face box grows by this fraction of its size on every side. */
+    facePadding: z.number().min(0).max(2).default(0.2),
+    masks: z.array(z.array(MaskPoint).min(3, 'a mask polygon needs at least 3 points')).default([]),
+    /** JSON lines, one per payload that left: frame, bytes, reason, redactions. */
+    ledger: z.string().min(1).optional(),
+  })
+  .strict();
+export type PrivacyConfig = z.infer<typeof PrivacySchema>;
+export const PRIVACY_DEFAULTS: PrivacyConfig = PrivacySchema.parse({});
+
+/**
+ * Object-level offload for the detect task. Detections scoring at least `confident` stay local;
+ * those in [`uncertain`, `confident`) send their padded crop for the cloud classifier to verify
+ * (at most `maxCrops` a frame). A frame with nothing at `minScore` whose best candidate still
+ * reaches `emptyFrame` sends the downscaled frame ("something is there, nothing found").
+ */
+export const DetectSchema = z
+  .object({
+    model: ObjectDetectorId.default('yolox-nano-416'),
+    /** Detections reported on the edge's own authority; default: the model's threshold. */
+    minScore: Fraction.optional(),
+    confident: Fraction.default(0.5),
+    uncertain: Fraction.default(0.2),
+    maxCrops: z.number().int().min(0).max(16).default(3),
+    cropPadding: z.number().min(0).max(2).default(0.15),
+    emptyFrame: Fraction.default(0.1),
+    tiling: z.enum(['off', 'auto']).default('off'),
+  })
+  .strict()
+  .refine((d) => d.uncertain <= d.confident, {
+    path: ['uncertain'],
+    message: 'uncertain must not exceed confident',
+  });
+export type DetectConfig = z.infer<typeof DetectSchema>;
+export const DETECT_DEFAULTS: DetectConfig = DetectSchema.parse({});
+
 const WsUrl = z.url({ protocol: /^wss?$/, error: 'gateway URL must be ws:// or wss://' });
 
 export const EdgeConfigSchema = z
@@ -98,7 +153,11 @@ export const EdgeConfigSchema = z
     token: z.string().min(1, 'a device token is required (--token or SQUEEZEGATE_TOKEN)'),
     gatewayUrl: WsUrl,
     modelsDir: z.string().min(1),
+    /** classify: the whole frame's class (SqueezeNet); detect: objects (see `detect`). */
+    task: z.enum(['classify', 'detect']).default('classify'),
     model: z.enum(MODEL_IDS).default('squeezenet1.1'),
+    detect: DetectSchema.default(DETECT_DEFAULTS),
+    privacy: PrivacySchema.default(PRIVACY_DEFAULTS),
     policy: PolicySchema.default({ kind: 'threshold', measure: 'maxProb', threshold: 0.5, temperature: 1 }),
     payload: PayloadSchema.default({ kind: 'crop', quality: 85 }),
     /** How long a frame waits for the cloud before it keeps its local answer. */

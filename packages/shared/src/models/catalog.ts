@@ -128,8 +128,89 @@ export const LABEL_FILE = {
   ],
 } as const satisfies FileSpec;
 
+const COCO_LABELS_ORIGIN =
+  'the 80 official COCO class names, one per line (index = class id), as shipped with DETECTION.md; no upstream serves this exact file, use --mirror';
+
+/**
+ * Detector and face-detector files (DETECTION.md), under `detection/` in the models directory.
+ * Only the facts a loader checks live here; how each model runs is `DETECTORS` in
+ * `detection/catalog.ts`, which imports these (never the other way round, so the two
+ * catalogs have no import cycle).
+ */
+export const DETECTION_FILES = {
+  yoloxNano416: {
+    file: 'detection/yolox_nano_416_coco.onnx',
+    bytes: 3_660_092,
+    sha256: '695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14',
+    // Byte-identical copy at this commit (DETECTION.md §1).
+    urls: [
+      'https://raw.githubusercontent.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/3d4f1119d0694200671c08069ecb847aa0d8495a/model/yolox_nano.onnx',
+    ],
+  },
+  yoloxLabels: {
+    file: 'detection/yolox_nano_416_coco.labels.txt',
+    bytes: 621,
+    sha256: 'bd17f1ee35d5f3c862a4894605855abbb9dda4b0621fdb0ac4c2c8c7bb7e730a',
+    urls: [],
+    origin: COCO_LABELS_ORIGIN,
+  },
+  picodetS320: {
+    file: 'detection/picodet_s_320_coco.onnx',
+    bytes: 4_032_463,
+    sha256: 'e0a3510dfc37fa6a8743b487c89d9f6bf7734ed6ef6a406a2e1970d229a8157d',
+    urls: [],
+    origin:
+      'github.com/hpc203/picodet-onnxruntime coco/picodet_s_320_coco.onnx @ dfe4d6cd with the initializers removed from graph.input (lossless); no upstream serves this exact file, use --mirror',
+  },
+  picodetLabels: {
+    file: 'detection/picodet_s_320_coco.labels.txt',
+    bytes: 621,
+    sha256: 'bd17f1ee35d5f3c862a4894605855abbb9dda4b0621fdb0ac4c2c8c7bb7e730a',
+    urls: [],
+    origin: COCO_LABELS_ORIGIN,
+  },
+  squeezedetKitti: {
+    file: 'detection/squeezedet_kitti_forge_conv12x1_EXPERIMENTAL.onnx',
+    bytes: 7_099_234,
+    sha256: '4adf1915c18fe647a250ae3b67b2ee54fd195182d78ee0a5a907b27e67949fba',
+    urls: [],
+    origin:
+      'own ONNX build of the SqueezeDet graph with the per-layer weights of github.com/jordanhart/SqueezeDetMobileForgeiOS @ 2bdee74a (conv12 is 1x1, not the published 3x3; redistribution status unclear); no upstream serves this file, use --mirror',
+  },
+  squeezedetLabels: {
+    file: 'detection/squeezedet_kitti.labels.txt',
+    bytes: 23,
+    sha256: '0014c6711e98fb5d557d13e3f930b0c8daec5ed3a8160e68f3604c37f5bc2e34',
+    urls: [],
+    origin: 'car, pedestrian, cyclist (SqueezeDet KITTI class order); use --mirror',
+  },
+  ultrafaceRfb320: {
+    file: 'detection/ultraface_rfb320.onnx',
+    bytes: 1_259_725,
+    sha256: 'b63e0028667fd9e7e5dcc56ebd91e85281b8df1498b4c3c5799de9229305c0b1',
+    urls: [],
+    origin:
+      'github.com/Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB models/onnx/version-RFB-320.onnx @ dffdddda with the initializers removed from graph.input (lossless); no upstream serves this exact file, use --mirror',
+  },
+  ultrafaceRfb640: {
+    file: 'detection/ultraface_rfb640.onnx',
+    bytes: 1_577_010,
+    sha256: 'a9e7cb5308de493844547e3ffdc4458f68fc81da9672f33f1074ed149db36578',
+    urls: [],
+    origin:
+      'github.com/Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB models/onnx/version-RFB-640.onnx @ dffdddda with the initializers removed from graph.input (lossless); no upstream serves this exact file, use --mirror',
+  },
+  ultrafaceLabels: {
+    file: 'detection/ultraface.labels.txt',
+    bytes: 16,
+    sha256: '4906796f240d09d35ca93217806fa4ecbb150f976f58dc1cde1bca45986bc18a',
+    urls: [],
+    origin: 'background, face (UltraFace output columns); use --mirror',
+  },
+} as const satisfies Record<string, FileSpec>;
+
 /** Every file `models:fetch` knows how to bring. */
-export const ALL_FILES: readonly FileSpec[] = [...MODELS, LABEL_FILE];
+export const ALL_FILES: readonly FileSpec[] = [...MODELS, LABEL_FILE, ...Object.values(DETECTION_FILES)];
 
 export function getModelSpec(id: string): ModelSpec | undefined {
   return MODELS.find((m) => m.id === id);

@@ -2,6 +2,7 @@
 // `npm run models:fetch`: fills the models directory from the manifest's upstream URLs.
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { DETECTORS } from '../detection/catalog.ts';
 import { ALL_FILES, LABEL_FILE, MODELS } from './catalog.ts';
 import { fetchModels } from './fetch.ts';
 import { resolveModelsDir } from './resolve.ts';
@@ -13,7 +14,7 @@ Downloads missing or corrupted model and label files, checking size and sha256.
 Options:
   --models-dir <dir>   target directory (default: $SQUEEZEGATE_MODELS_DIR, else ./models)
   --mirror <url>       base URL tried first for every file ($SQUEEZEGATE_MODELS_MIRROR)
-  --only <ids>         comma-separated model ids (default: all)
+  --only <ids>         comma-separated model or detector ids (default: all)
   -h, --help
 
 Examples:
@@ -38,10 +39,14 @@ const modelsDir = resolveModelsDir({
 });
 const only = values.only ? [...new Set(values.only.split(',').map((s) => s.trim()))] : undefined;
 const models = only ? MODELS.filter((m) => only.includes(m.id)) : MODELS;
-// The labels go with any model: every model's output is read through them.
-const files = only ? [...models, LABEL_FILE] : ALL_FILES;
-if (only && models.length !== only.length) {
-  process.stderr.write(`unknown model id in --only; known: ${MODELS.map((m) => m.id).join(', ')}\n`);
+const detectors = only ? DETECTORS.filter((d) => only.includes(d.id)) : DETECTORS;
+// A classifier's output is read through the ImageNet labels, a detector's through its own.
+const files = only
+  ? [...models, ...(models.length > 0 ? [LABEL_FILE] : []), ...detectors.flatMap((d) => [d, d.labels])]
+  : ALL_FILES;
+if (only && models.length + detectors.length !== only.length) {
+  const known = [...MODELS, ...DETECTORS].map((m) => m.id).join(', ');
+  process.stderr.write(`unknown model id in --only; known: ${known}\n`);
   process.exit(2);
 }
 

@@ -31,7 +31,9 @@ export interface FetchOptions {
 }
 
 function candidateUrls(spec: FileSpec, mirror: string | undefined): string[] {
-  const fromMirror = mirror ? [`${mirror.replace(/\/+$/, '')}/${encodeURIComponent(spec.file)}`] : [];
+  // A file in a subfolder (`detection/x.onnx`) sits in the same subfolder under the mirror.
+  const encoded = spec.file.split('/').map(encodeURIComponent).join('/');
+  const fromMirror = mirror ? [`${mirror.replace(/\/+$/, '')}/${encoded}`] : [];
   return [...fromMirror, ...spec.urls];
 }
 
@@ -91,6 +93,7 @@ export async function fetchModels(options: FetchOptions): Promise<FetchOutcome[]
       // missing or corrupted: download below
     }
     const target = path.join(modelsDir, spec.file);
+    await mkdir(path.dirname(target), { recursive: true });
     const urls = candidateUrls(spec, mirror);
     const failures: string[] = [];
     let done = false;

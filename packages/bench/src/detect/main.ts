@@ -1,0 +1,290 @@
+#!/usr/bin/env node
+// `npm run bench:detect`: the edge detectors, tiling, the object-level cascade's uplink bytes and
+// what face redaction costs in time and in cloud accuracy, all offline (no gateway).
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createPrivacyGuard, openDirectorySource, type PrivacyGuard, SourceError } from '@squeezegate/edge';
+import {
+  createOnnxClassifier,
+  DEFAULT_DETECTOR_ID,
+  DETECTOR_IDS,
+  type Detector,
+  DetectSchema,
+  getModelSpec,
+  ModelLoadError,
+  openDetector,
+  PayloadSchema,
+  PrivacySchema,
+  resolveModel,
+  resolveModelsDir,
+} from '@squeezegate/shared';
+import { spliceReadme } from '../cascade/report.ts';
+import { describeMachine, machineInfo } from '../machine.ts';
+import { measureCascade } from './cascade.ts';
+import { measureDetectors, measureTiling } from './detectors.ts';
+import { measureImagenet, measureRedaction, redactionPayloads } from './privacy.ts';
+import type { DetectBenchResults } from './results.ts';
+import { isFacePhoto, isKitti, loadDetectionSample } from './sample.ts';
+import { detectTable } from './table.ts';
+
+const HELP = `Usage: npm run bench:detect -- [options]
+
+Offline, on the detection sample and the ImageNet sample (no gateway):
+  1. every detector's detect() latency (against YOLOX-Nano), detections per frame, P/R/AP@0.5;
+  2. tiling auto against off on the KITTI frames;
+  3. the bytes the object-level cascade sends (default detect and privacy config) against
+     sending every frame as captured and every frame as a q85 JPEG at 256 px short side;
+  4. what face redaction (UltraFace-320) costs a payload at 320 px short side and a 224 crop,
+     and whether the redacted faces can still be found;
+  5. the cloud classifier's top-1 on crop payloads plain, blurred and pixelated.
+
+Options:
+  --dataset <dir>     detection sample (labels.json, images/) [SQUEEZEGATE_DETECTION_DATASET_DIR]
+                      (default ../shared/datasets/detection-sample)
+  --imagenet <dir>    labelled ImageNet sample (manifest.csv) [SQUEEZEGATE_DATASET_DIR]
+                      (default ../shared/datasets/imagenet-sample)
+  --models-dir <dir>  [SQUEEZEGATE_MODELS_DIR] (default ./models)
+  --runs <n>          latency repetitions over every image (default 3)
+  --limit <n>         ImageNet images for sections 4 and 5, spread evenly over the set (default 300)
+  --threads <n>       onnxruntime intra-op threads per session (default 1, as the edge agent)
+  --json <file>       write the figures as JSON
+  --out <dir>         write results.json and table.md there
+  --readme <file>     also refresh the detect bench section of this README
+  -h, --help
+
+Example:
+  SQUEEZEGATE_MODELS_DIR=../shared/models npm run bench:detect -- --out docs/bench/detect
+`;
+
+/** The redaction goal: what privacy may add to a 320 px payload. */
+const GOAL = { shortSide: 320, ms: 5 } as const;
+/** Detections are collected down to this for AP@0.5 (shared/detection/metrics.ts suggests 0.05). */
+const AP_FLOOR = 0.05;
+/** A face found after redaction is the same face when it overlaps the one before this much. */
+const RESIDUAL_IOU = 0.3;
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        dataset: { type: 'string' },
+        imagenet: { type: 'string' },
+        'models-dir': { type: 'string' },
+        runs: { type: 'string' },
+        limit: { type: 'string' },
+        threads: { type: 'string' },
+        json: { type: 'string' },
+        out: { type: 'string' },
+        readme: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    return fail(2, `${(err as Error).message}\n\n${HELP}`);
+  }
+})();
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const int = (name: 'runs' | 'limit' | 'threads', fallback: number) => {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 ? n : fail(2, `--${name} must be a positive integer, got "${raw}"`);
+};
+const dataset =
+  values.dataset ?? process.env.SQUEEZEGATE_DETECTION_DATASET_DIR ?? '../shared/datasets/detection-sample';
+const imagenetDir =
+  values.imagenet ?? process.env.SQUEEZEGATE_DATASET_DIR ?? '../shared/datasets/imagenet-sample';
+const modelsDir = resolveModelsDir({
+  configured: values['models-dir'] ?? process.env.SQUEEZEGATE_MODELS_DIR,
+});
+const runs = int('runs', 3);
+const limit = int('limit', 300);
+const threads = int('threads', 1);
+const machine = machineInfo();
+const log = (line: string) => process.stderr.write(`${line}\n`);
+log(`machine: ${describeMachine(machine)}`);
+
+const SWEEP_THRESHOLDS = [0.4, 0.5, 0.7];
+const ordinal = (n: number) => (n === 1 ? 'image' : `${n}${n === 2 ? 'nd' : n === 3 ? 'rd' : 'th'} image`);
+const started = performance.now();
+const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
+async function section<T>(n: number, title: string, work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  log(`[${n}/5] ${title}…`);
+  const result = await work();
+  log(`[${n}/5] done in ${seconds(t0)} s`);
+  return result;
+}
+
+const detectConfig = DetectSchema.parse({});
+const privacyConfig = PrivacySchema.parse({});
+const { quality } = PayloadSchema.parse({});
+const edge = getModelSpec('squeezenet1.1')!;
+const cloudId = 'mobilenetv2-12-int8';
+// The detect agent cuts object crops and empty frames for the cloud classifier's own view.
+const cloudView = getModelSpec(cloudId)!.preprocess;
+const detectors = new Map<string, Detector>();
+const closers: (() => Promise<void>)[] = [];
+try {
+  const frames = await loadDetectionSample(dataset);
+  // An even spread over the set (its files sort by class: the first few hundred are animals).
+  const stride = Math.max(
+    1,
+    Math.floor((await openDirectorySource({ dir: imagenetDir })).frames.length / limit),
+  );
+  // The source takes its limit before its stride.
+  const imagenet = await openDirectorySource({ dir: imagenetDir, limit: limit * stride, stride });
+  if (!imagenet.labelled) fail(2, `${imagenetDir} has no manifest.csv with file,class_index`);
+  for (const id of DETECTOR_IDS) {
+    const detector = await openDetector({ id, modelsDir, threads });
+    detectors.set(id, detector);
+    closers.push(() => detector.close());
+  }
+  const all = [...detectors.values()];
+
+  const detectorRows = await section(
+    1,
+    `detectors: ${all.length} models × ${frames.length} images × ${runs} runs`,
+    () =>
+      measureDetectors({ detectors: all, frames, runs, apFloor: AP_FLOOR, baseline: DEFAULT_DETECTOR_ID }),
+  );
+
+  // Tiling applies to square-input object detectors only (YOLOX, PicoDet).
+  const square = all.filter((d) => d.spec.role === 'detector' && d.spec.input.width === d.spec.input.height);
+  const kitti = frames.filter(isKitti);
+  const tiling = await section(
+    2,
+    `tiling: ${square.length} models × ${kitti.length} KITTI frames × ${runs} runs`,
+    () => measureTiling({ detectors: square, frames: kitti, runs }),
+  );
+
+  const faceDetector = detectors.get(privacyConfig.faceModel)!;
+  const blur = await createPrivacyGuard({ config: privacyConfig, faceDetector });
+  const plain = await createPrivacyGuard({ config: { ...privacyConfig, faces: 'off' }, faceDetector: null });
+  const pixelate = await createPrivacyGuard({
+    config: { ...privacyConfig, faces: 'pixelate' },
+    faceDetector,
+  });
+  // The same blur at other face thresholds: what recall costs the cloud classifier.
+  const sweep: { name: string; guard: PrivacyGuard }[] = [];
+  for (const faceThreshold of SWEEP_THRESHOLDS.filter((t) => t !== privacyConfig.faceThreshold)) {
+    const guard = await createPrivacyGuard({ config: { ...privacyConfig, faceThreshold }, faceDetector });
+    sweep.push({ name: `blur, threshold ${faceThreshold}`, guard });
+  }
+  closers.push(
+    () => blur.close(),
+    () => plain.close(),
+    () => pixelate.close(),
+  );
+  const cascadeRows = await section(3, `object-level cascade over ${frames.length} frames`, () =>
+    measureCascade(frames, {
+      detector: detectors.get(detectConfig.model)!,
+      config: detectConfig,
+      privacy: blur,
+      quality,
+      cloudView,
+    }),
+  );
+
+  const payloads = redactionPayloads(GOAL.shortSide, edge.preprocess);
+  const privacyOptions = {
+    guards: { plain, blur, pixelate },
+    faceDetector,
+    quality,
+    runs,
+    payloads,
+    residualIou: RESIDUAL_IOU,
+  };
+  const facePhotos = frames.filter(isFacePhoto);
+  const faceCost = await section(4, `privacy cost on ${facePhotos.length} face photos × ${runs} runs`, () =>
+    measureRedaction(
+      facePhotos.map((f) => f.image),
+      'face photos',
+      privacyOptions,
+    ),
+  );
+  const resolved = await resolveModel(cloudId, modelsDir);
+  const classifier = await createOnnxClassifier({ spec: resolved.spec, path: resolved.path, threads });
+  closers.push(() => classifier.close());
+  const inet = await section(
+    5,
+    `privacy cost and cloud top-1 on ${imagenet.frames.length} ImageNet images × ${runs} runs`,
+    () =>
+      measureImagenet(imagenet.frames, `ImageNet (every ${ordinal(stride)}, ${imagenet.frames.length})`, {
+        ...privacyOptions,
+        sweep,
+        classifier,
+        cloud: resolved.spec,
+        classified: payloads.at(-1)!,
+      }),
+  );
+
+  const command = `npm run bench:detect -- ${process.argv.slice(2).join(' ')}`.trim();
+  const results: DetectBenchResults = {
+    machine,
+    command,
+    settings: {
+      dataset: path.relative(process.cwd(), path.resolve(dataset)),
+      imagenet: path.relative(process.cwd(), path.resolve(imagenetDir)),
+      runs,
+      limit,
+      stride,
+      threads,
+      apFloor: AP_FLOOR,
+      frames: frames.length,
+      sets: Object.fromEntries(
+        [...new Set(frames.map((f) => f.set))].map((s) => [s, frames.filter((f) => f.set === s).length]),
+      ),
+    },
+    runtimeS: (performance.now() - started) / 1000,
+    baseline: DEFAULT_DETECTOR_ID,
+    detectors: detectorRows,
+    tiling,
+    cascade: {
+      detector: detectConfig.model,
+      detect: detectConfig,
+      privacy: privacyConfig,
+      quality,
+      cloudView: { resizeShortSide: cloudView.resizeShortSide, centerCrop: cloudView.centerCrop },
+      rows: cascadeRows,
+    },
+    privacyCost: {
+      faceModel: privacyConfig.faceModel,
+      goal: GOAL,
+      residualIou: RESIDUAL_IOU,
+      residualThreshold: faceDetector.spec.thresholds.score,
+      rows: [...faceCost, ...inet.cost],
+    },
+    privacyAccuracy: { classifier: cloudId, ...inet.accuracy },
+  };
+  const table = detectTable(results);
+  const round6 = (_: string, v: unknown) =>
+    typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(6)) : v;
+  const report = `${JSON.stringify(results, round6, 2)}\n`;
+  if (values.json) await writeFile(values.json, report);
+  if (values.out) {
+    await mkdir(values.out, { recursive: true });
+    await writeFile(path.join(values.out, 'results.json'), report);
+    await writeFile(path.join(values.out, 'table.md'), table);
+  }
+  if (values.readme) {
+    await writeFile(values.readme, spliceReadme(await readFile(values.readme, 'utf8'), table, 'detect'));
+  }
+  process.stdout.write(`${table}\n`);
+  log(`total ${seconds(started)} s`);
+} catch (err) {
+  if (err instanceof ModelLoadError) fail(3, err.message);
+  if (err instanceof SourceError) fail(4, err.message);
+  fail(1, `bench failed: ${(err as Error).stack ?? String(err)}`);
+} finally {
+  for (const close of closers.reverse()) await close();
+}

@@ -1,0 +1,264 @@
+import { readFile } from 'node:fs/promises';
+import {
+  type Cut,
+  classificationCut,
+  type FaceScan,
+  type PrivacyGuard,
+  type SourceFrame,
+} from '@squeezegate/edge';
+import {
+  type Box,
+  type Classifier,
+  type Detector,
+  decodeImage,
+  iou,
+  type ModelSpec,
+  type RawImage,
+  toModelView,
+  topK,
+} from '@squeezegate/shared';
+import type { AccuracyRow, PrivacyAccuracySection, RedactionRow } from './results.ts';
+import { mean, ratio, spread } from './stats.ts';
+
+/** A payload kind section 4 times: a name for the table and how it is cut from a frame. */
+export interface PayloadKind {
+  name: string;
+  cut: (frame: { width: number; height: number }) => Cut;
+}
+
+/** The two payloads of section 4: the whole frame at `shortSide` and the classifier's centre crop. */
+export function redactionPayloads(
+  shortSide: number,
+  edgeView: { resizeShortSide: number; centerCrop: number },
+): PayloadKind[] {
+  return [
+    {
+      name: `frame at ${shortSide} px short side`,
+      cut: (frame) =>
+        classificationCut('frame', frame, { resizeShortSide: shortSide, centerCrop: shortSide }),
+    },
+    { name: `${edgeView.centerCrop} crop`, cut: (frame) => classificationCut('crop', frame, edgeView) },
+  ];
+}
+
+/** Faces in `before` that a box in `after` still overlaps at IoU ≥ `minIou`. */
+export function stillFound(before: readonly Box[], after: readonly Box[], minIou: number): number {
+  return before.filter((b) => after.some((a) => iou(a, b) >= minIou)).length;
+}
+
+export interface PrivacyGuards {
+  /** Faces off: the payload without redaction. */
+  plain: PrivacyGuard;
+  blur: PrivacyGuard;
+  pixelate: PrivacyGuard;
+}
+
+export interface PrivacyOptions {
+  guards: PrivacyGuards;
+  /** The guards' face model, run again at its own threshold for the residual check. */
+  faceDetector: Detector;
+  quality: number;
+  runs: number;
+  payloads: readonly PayloadKind[];
+  residualIou: number;
+}
+
+const NO_FACES: FaceScan = { faces: [], scanMs: 0 };
+
+interface PayloadSamples {
+  extraMs: number[];
+  totalMs: number[];
+  plain: Buffer;
+  redacted: Buffer;
+  faces: number;
+}
+
+interface ImageRedaction {
+  scanMs: number[];
+  scan: FaceScan;
+  payloads: PayloadSamples[];
+}
+
+async function render(guard: PrivacyGuard, image: RawImage, scan: FaceScan, cut: Cut, quality: number) {
+  const out = await guard.render(image, scan, cut, quality);
+  if (out.kind !== 'payload') throw new Error('the privacy bench renders with faces blurred, never withheld');
+  return out;
+}
+
+/**
+ * `runs` times: the frame-level face scan, then per payload the render without and with
+ * redaction. What privacy costs a payload is the scan plus the difference of the two renders.
+ */
+async function redactImage(image: RawImage, options: PrivacyOptions): Promise<ImageRedaction> {
+  const { guards, quality, runs, payloads } = options;
+  const scanMs: number[] = [];
+  const samples = payloads.map(() => ({ extraMs: [] as number[], totalMs: [] as number[] }));
+  const kept: Omit<PayloadSamples, 'extraMs' | 'totalMs'>[] = [];
+  let first: FaceScan = NO_FACES;
+  for (let r = 0; r < runs; r++) {
+    const scan = await guards.blur.scan(image);
+    scanMs.push(scan.scanMs);
+    if (r === 0) first = scan;
+    for (const [k, payload] of payloads.entries()) {
+      const cut = payload.cut(image);
+      const plain = await render(guards.plain, image, NO_FACES, cut, quality);
+      const redacted = await render(guards.blur, image, scan, cut, quality);
+      const extra = redacted.renderMs - plain.renderMs;
+      samples[k]!.extraMs.push(extra);
+      samples[k]!.totalMs.push(scan.scanMs + extra);
+      if (r === 0)
+        kept.push({ plain: plain.bytes, redacted: redacted.bytes, faces: redacted.redactions.faces });
+    }
+  }
+  return { scanMs, scan: first, payloads: samples.map((s, k) => ({ ...s, ...kept[k]! })) };
+}
+
+async function residual(options: PrivacyOptions, plain: Buffer, redacted: Buffer) {
+  const find = async (bytes: Buffer) =>
+    (await options.faceDetector.detect(await decodeImage(bytes))).detections.map((d) => d.box);
+  const before = await find(plain);
+  return { found: before.length, stillFound: stillFound(before, await find(redacted), options.residualIou) };
+}
+
+interface PayloadTally {
+  extraMs: number[];
+  totalMs: number[];
+  withFaces: number;
+  faces: number;
+  found: number;
+  stillFound: number;
+}
+
+/** Accumulates section 4's samples for one set of images. */
+class RedactionTally {
+  private readonly scanMs: number[] = [];
+  private readonly perPayload: PayloadTally[];
+  constructor(
+    readonly images: string,
+    private readonly options: PrivacyOptions,
+  ) {
+    this.perPayload = options.payloads.map(() => ({
+      extraMs: [] as number[],
+      totalMs: [] as number[],
+      withFaces: 0,
+      faces: 0,
+      found: 0,
+      stillFound: 0,
+    }));
+  }
+
+  async add(r: ImageRedaction): Promise<void> {
+    for (const [k, p] of r.payloads.entries()) {
+      const t = this.perPayload[k]!;
+      t.extraMs.push(...p.extraMs);
+      t.totalMs.push(...p.totalMs);
+      t.faces += p.faces;
+      if (p.faces > 0) t.withFaces++;
+      const check = await residual(this.options, p.plain, p.redacted);
+      t.found += check.found;
+      t.stillFound += check.stillFound;
+    }
+    this.scanMs.push(...r.scanMs);
+  }
+
+  rows(): RedactionRow[] {
+    return this.options.payloads.map((payload, k) => {
+      const t = this.perPayload[k]!;
+      return {
+        images: this.images,
+        payload: payload.name,
+        samples: t.totalMs.length,
+        scanMs: spread(this.scanMs),
+        renderExtraMs: spread(t.extraMs),
+        totalMs: spread(t.totalMs),
+        payloadsWithFaces: t.withFaces,
+        facesObscured: t.faces,
+        residual: { found: t.found, stillFound: t.stillFound },
+      };
+    });
+  }
+}
+
+/** Section 4 over decoded images (the face photos). */
+export async function measureRedaction(
+  images: readonly RawImage[],
+  label: string,
+  options: PrivacyOptions,
+): Promise<RedactionRow[]> {
+  const tally = new RedactionTally(label, options);
+  await redactImage(images[0]!, { ...options, runs: 1 });
+  for (const image of images) await tally.add(await redactImage(image, options));
+  return tally.rows();
+}
+
+/**
+ * Sections 4 and 5 in one pass over labelled ImageNet frames: the redaction cost, then the cloud
+ * classifier on the crop payload (JPEG, cut and resized as the edge cuts it) plain, blurred and
+ * pixelated. `classified` (one of `options.payloads`) is the payload the classifier is given.
+ */
+export async function measureImagenet(
+  frames: readonly SourceFrame[],
+  label: string,
+  options: PrivacyOptions & {
+    classifier: Classifier;
+    cloud: ModelSpec;
+    classified: PayloadKind;
+    /** More blurring guards (other face thresholds), classified on the same crops. */
+    sweep?: readonly { name: string; guard: PrivacyGuard }[];
+  },
+): Promise<{ cost: RedactionRow[]; accuracy: Omit<PrivacyAccuracySection, 'classifier'> }> {
+  const { guards, classifier, cloud, quality, classified } = options;
+  const at = options.payloads.indexOf(classified);
+  if (at < 0) throw new Error('the classified payload must be one of the timed payloads');
+  const tally = new RedactionTally(label, options);
+  const sweep = options.sweep ?? [];
+  const modes = ['off', 'blur', 'pixelate', ...sweep.map((s) => s.name)];
+  // Correct answers on the crops where a face was obscured (by the default blur), and on the others.
+  const right: Record<string, [number, number]> = Object.fromEntries(modes.map((m) => [m, [0, 0]]));
+  const bytes: Record<string, number[]> = Object.fromEntries(modes.map((m) => [m, []]));
+  let payloadsWithFaces = 0;
+  let warm = false;
+  for (const frame of frames) {
+    const image = await decodeImage(await readFile(frame.file));
+    if (!warm) {
+      await redactImage(image, { ...options, runs: 1 });
+      warm = true;
+    }
+    const r = await redactImage(image, options);
+    await tally.add(r);
+    const crop = r.payloads[at]!;
+    const pixelated = await render(guards.pixelate, image, r.scan, classified.cut(image), quality);
+    const payload: Record<string, Buffer> = {
+      off: crop.plain,
+      blur: crop.redacted,
+      pixelate: pixelated.bytes,
+    };
+    for (const s of sweep)
+      payload[s.name] = (await render(s.guard, image, r.scan, classified.cut(image), quality)).bytes;
+    if (crop.faces > 0) payloadsWithFaces++;
+    const views = [];
+    for (const mode of modes) {
+      bytes[mode]!.push(payload[mode]!.length);
+      views.push(await toModelView(payload[mode]!, { preprocess: cloud.preprocess, view: 'crop' }));
+    }
+    const results = await classifier.classify(views);
+    for (const [k, mode] of modes.entries()) {
+      if (topK(results[k]!.probs, 1)[0]?.index === frame.truth) right[mode]![crop.faces > 0 ? 0 : 1]++;
+    }
+  }
+  const withFaces = payloadsWithFaces;
+  const others = frames.length - withFaces;
+  const top1 = (mode: string) => (right[mode]![0] + right[mode]![1]) / frames.length;
+  const rows: AccuracyRow[] = modes.map((mode) => ({
+    faces: mode,
+    top1: top1(mode),
+    vsPlain: ratio(top1(mode), top1('off')),
+    top1WithFaces: withFaces > 0 ? right[mode]![0] / withFaces : null,
+    top1Others: others > 0 ? right[mode]![1] / others : null,
+    meanBytes: mean(bytes[mode]!),
+  }));
+  return {
+    cost: tally.rows(),
+    accuracy: { images: frames.length, payloadsWithFaces, rows },
+  };
+}

@@ -1,0 +1,209 @@
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import type { RawImage } from '../image/raw.ts';
+import { ModelErrorCode, ModelLoadError } from '../models/errors.ts';
+import { verifyFile } from '../models/resolve.ts';
+import { DETECTOR_IDS, type DetectorSpec, getDetectorSpec } from './catalog.ts';
+import {
+  type DecodeOptions,
+  decodePicodet,
+  decodeSqueezedet,
+  decodeUltraface,
+  decodeYolox,
+} from './decode.ts';
+import { nms } from './nms.ts';
+import { prepareInput, type Region } from './preprocess.ts';
+import { squareTiles, type Tile, touchesSeam } from './tiling.ts';
+import type { Detection, Detector } from './types.ts';
+
+export interface OnnxDetectorOptions {
+  spec: DetectorSpec;
+  /** Verified model file (see openDetector). */
+  path: string;
+  /** Class names, one per model class (`background` already dropped). */
+  labels: readonly string[];
+  /** intra-op threads; 1 keeps several sessions in one process from fighting over cores. */
+  threads?: number;
+}
+
+type Outputs = ort.InferenceSession.ReturnType;
+
+function floats(out: Outputs, name: string): Float32Array {
+  const t = out[name];
+  if (!t || !(t.data instanceof Float32Array)) throw new Error(`output ${name} missing or not float32`);
+  return t.data;
+}
+
+function decode(spec: DetectorSpec, out: Outputs, options: DecodeOptions): Detection[] {
+  const o = spec.outputs;
+  switch (spec.family) {
+    case 'yolox':
+      return decodeYolox(floats(out, o[0]!), options);
+    case 'picodet':
+      return decodePicodet(
+        {
+          scores: o.slice(0, 4).map((n) => floats(out, n)),
+          boxes: o.slice(4, 8).map((n) => floats(out, n)),
+        },
+        options,
+      );
+    case 'squeezedet':
+      return decodeSqueezedet({ boxes: floats(out, o[0]!), scores: floats(out, o[1]!) }, options);
+    case 'ultraface':
+      return decodeUltraface({ scores: floats(out, o[0]!), boxes: floats(out, o[1]!) }, options);
+  }
+}
+
+/** Opens an onnxruntime-node session for a detector whose files are already verified. */
+export async function createOnnxDetector(options: OnnxDetectorOptions): Promise<Detector> {
+  const { spec, path, threads = 1 } = options;
+  const labels = Object.freeze([...options.labels]);
+  if (labels.length !== spec.classes) {
+    throw new ModelLoadError(
+      ModelErrorCode.LOAD,
+      path,
+      `${spec.id} scores ${spec.classes} classes but ${labels.length} labels were given`,
+    );
+  }
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(path, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      // The shipped UltraFace copies keep a few unused initializers; ORT warns once per tensor.
+      logSeverityLevel: 3,
+    });
+  } catch (cause) {
+    throw new ModelLoadError(ModelErrorCode.LOAD, path, `onnxruntime cannot load ${path}: ${String(cause)}`, {
+      cause,
+    });
+  }
+  const missing = [spec.input.name, ...spec.outputs].filter(
+    (n) => !session.inputNames.includes(n) && !session.outputNames.includes(n),
+  );
+  if (missing.length > 0) {
+    await session.release();
+    throw new ModelLoadError(
+      ModelErrorCode.LOAD,
+      path,
+      `${path} has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; the catalog expects ${spec.input.name} → ${spec.outputs.join(', ')}`,
+    );
+  }
+
+  const { width: inW, height: inH } = spec.input;
+  // Tiles only make sense for a square input fed a frame of another shape (DETECTION.md Gotcha 1).
+  const canTile = inW === inH;
+  let closed = false;
+  const running = new Set<Promise<unknown>>();
+
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await Promise.allSettled(running);
+    await session.release();
+  };
+
+  return {
+    spec,
+    labels,
+    async detect(image: RawImage, detectOptions = {}) {
+      if (closed) throw new Error(`detector ${spec.id} is closed`);
+      const { scoreThreshold = spec.thresholds.score, tiling = 'off' } = detectOptions;
+      // The whole frame first, then (when tiling) each tile.
+      const passes: (Tile | undefined)[] = [undefined];
+      if (tiling === 'auto' && canTile) {
+        const tiles = squareTiles(image.width, image.height);
+        if (tiles.length > 1) passes.push(...tiles);
+      }
+      let preMs = 0;
+      let inferMs = 0;
+      const found: Detection[] = [];
+      for (const tile of passes) {
+        const t0 = performance.now();
+        const region: Region | undefined = tile && {
+          left: tile.left,
+          top: tile.top,
+          width: tile.size,
+          height: tile.size,
+        };
+        const prepared = await prepareInput(image, {
+          preprocess: spec.preprocess,
+          input: spec.input,
+          ...(region ? { region } : {}),
+        });
+        const t1 = performance.now();
+        const feeds = { [spec.input.name]: new ort.Tensor('float32', prepared.data, [1, 3, inH, inW]) };
+        const run = session.run(feeds, spec.outputs);
+        running.add(run);
+        const out = await run.finally(() => running.delete(run));
+        const t2 = performance.now();
+        preMs += t1 - t0;
+        inferMs += t2 - t1;
+        const decoded = decode(spec, out, {
+          mapping: prepared.mapping,
+          input: spec.input,
+          labels,
+          scoreThreshold,
+          nms: spec.thresholds.nms,
+          maxDetections: spec.thresholds.maxDetections,
+          preNmsTopK: spec.thresholds.preNmsTopK,
+        });
+        found.push(...(tile ? decoded.filter((d) => !touchesSeam(d.box, tile, image)) : decoded));
+      }
+      // One pass is already suppressed and sorted; several are merged with the same NMS.
+      const detections =
+        passes.length === 1
+          ? found
+          : nms(found, { iou: spec.thresholds.nms, maxDetections: spec.thresholds.maxDetections });
+      return { detections, inferMs, preMs, tiles: passes.length };
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * Reads a detector's label file (after checking its size and sha256): one name per line, a
+ * leading `background` dropped when the model has one class fewer (UltraFace).
+ */
+export async function loadDetectorLabels(spec: DetectorSpec, modelsDir: string): Promise<readonly string[]> {
+  const file = await verifyFile(spec.labels, modelsDir);
+  let lines = (await readFile(file, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  if (lines.length === spec.classes + 1 && lines[0] === 'background') lines = lines.slice(1);
+  if (lines.length !== spec.classes) {
+    throw new ModelLoadError(
+      ModelErrorCode.LOAD,
+      file,
+      `${file} names ${lines.length} classes; ${spec.id} scores ${spec.classes}`,
+    );
+  }
+  return Object.freeze(lines);
+}
+
+/**
+ * Looks a detector up in the catalog, verifies its model and label files (size and sha256, with
+ * the same ModelLoadError codes as resolveModel) and opens it.
+ */
+export async function openDetector(options: {
+  id: string;
+  modelsDir: string;
+  threads?: number;
+}): Promise<Detector> {
+  const { id, modelsDir, threads } = options;
+  const spec = getDetectorSpec(id);
+  if (!spec) {
+    throw new ModelLoadError(
+      ModelErrorCode.UNKNOWN,
+      id,
+      `Unknown detector "${id}"; known detectors: ${DETECTOR_IDS.join(', ')}.`,
+    );
+  }
+  const path = await verifyFile(spec, modelsDir);
+  const labels = await loadDetectorLabels(spec, modelsDir);
+  return createOnnxDetector({ spec, path, labels, ...(threads === undefined ? {} : { threads }) });
+}
