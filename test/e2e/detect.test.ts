@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DetectRecord, LedgerEntry } from '@squeezegate/edge';
@@ -77,8 +77,33 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('the detect task end to
       .map((l) => JSON.parse(l));
     expect(entries.map((e) => e.payloadId).sort()).toEqual(sent.map((o) => o.payloadId).sort());
     expect(
-      entries.every((e) => e.redactions.metadata === 'stripped' && e.redactions.faceMode === 'blur'),
+      entries.every((e) => e.redactions.metadata === 'stripped' && e.redactions.faceMode === 'pixelate'),
     ).toBe(true);
+  });
+
+  it('a missing detector or face model is a clear error (exit 3), naming the file and the fix', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'sg-nomodels-'));
+    const args = [
+      '--token',
+      'tok-tok-tok',
+      '--source',
+      path.join(detectionDatasetDir, 'images'),
+      '--models-dir',
+      empty,
+    ];
+    const detect = await runNode([EDGE, '--task', 'detect', ...args], userEnv());
+    expect(detect.code).toBe(3);
+    expect(detect.stderr).toMatch(/yolox_nano_416_coco\.onnx not found/);
+    expect(detect.stderr).toMatch(/models:fetch/);
+    // Classification needs the face model too, unless faces are off.
+    const copy = await mkdtemp(path.join(tmpdir(), 'sg-classify-models-'));
+    for (const f of ['squeezenet1.1.onnx', 'imagenet-simple-labels.json']) {
+      await copyFile(path.join(modelsDir, f), path.join(copy, f));
+    }
+    const classify = await runNode([EDGE, ...args.slice(0, -1), copy], userEnv());
+    expect(classify.code).toBe(3);
+    expect(classify.stderr).toMatch(/ultraface_rfb320\.onnx not found/);
+    expect(classify.stderr).toMatch(/--faces off/);
   });
 
   it('the demo: edge-only matches DETECTION.md for YOLOX-Nano, and far fewer bytes than whole frames', async () => {
@@ -89,7 +114,7 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('the detect task end to
       logger: testLogger,
     });
     expect(records).toHaveLength(28);
-    expect(summary).toMatchObject({ frames: 28, failed: 0, detector: 'yolox-nano-416', faces: 'blur' });
+    expect(summary).toMatchObject({ frames: 28, failed: 0, detector: 'yolox-nano-416', faces: 'pixelate' });
     // DETECTION.md: YOLOX-Nano at 0.30 on the 11 labelled images, TP 13 / FP 7 / FN 20.
     expect(summary.accuracy?.labelledFrames).toBe(11);
     expect(summary.accuracy?.edge).toMatchObject({ tp: 13, fp: 7, fn: 20 });

@@ -189,6 +189,7 @@ describe('detectTable', () => {
     },
     privacyCost: {
       faceModel: 'ultraface-rfb320',
+      faceThreads: 2,
       goal: { shortSide: 320, ms: 5 },
       residualIou: 0.3,
       residualThreshold: 0.7,

@@ -59,7 +59,10 @@ export function formatDetectSummary(s: DetectDemoSummary): string {
         ] as [string, string][])
       : []),
     ['detect p50 / p95', `${ms(s.detectMs.p50)} / ${ms(s.detectMs.p95)}`],
-    ['redact p50 / p95', `${ms(s.redactMs.p50)} / ${ms(s.redactMs.p95)} (frames that sent)`],
+    [
+      'payloads p50 / p95',
+      `${ms(s.payloadMs.p50)} / ${ms(s.payloadMs.p95)} (cut, face search, encode; frames that sent)`,
+    ],
     ['latency p50 / p95', `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p95)}`],
     ['wall time', `${(s.elapsedMs / 1000).toFixed(1)} s`],
   ];

@@ -33,7 +33,7 @@ const HELP = `Usage: npm start -- [options]
 
 Starts a squeezegate gateway and edge agents on loopback; the agents replay a directory of
 images as camera frames, classify each with SqueezeNet (or find objects, --task detect) and
-offload what they are unsure of, faces blurred first.
+offload what they are unsure of, faces pixelated first.
 
 Options (environment variable in brackets):
   --dataset <dir>      images to replay [SQUEEZEGATE_DATASET_DIR]; labels from <dir>/manifest.csv

@@ -34,7 +34,7 @@ export interface DemoOptions {
   policy?: PolicyConfig;
   /** Default: the model-sized crop at JPEG quality 85. */
   payload?: PayloadConfig;
-  /** Default: faces blurred with UltraFace-320, no masks. */
+  /** Default: faces pixelated (UltraFace-320), no masks. */
   privacy?: Partial<PrivacyConfig>;
   deadlineMs?: number;
   logger: Logger;

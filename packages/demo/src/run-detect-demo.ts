@@ -63,7 +63,7 @@ function locate(datasetDir: string): { frames: string; labels: string | null } {
 
 /**
  * The detect task end to end: a gateway and `edges` detecting agents on loopback; uncertain
- * objects go up as crops, faces blurred, and the final detections are scored when the set is labelled.
+ * objects go up as crops, faces pixelated, and the final detections are scored when the set is labelled.
  */
 export async function runDetectDemo(
   options: DetectDemoOptions,

@@ -4,6 +4,7 @@ import {
   type Detector,
   type EdgeConfig,
   loadLabels,
+  ModelLoadError,
   openDetector,
   resolveModel,
 } from '@squeezegate/shared';
@@ -62,7 +63,19 @@ async function openCommon(options: CommonOptions) {
   const faces =
     config.privacy.faces === 'off'
       ? null
-      : await openDetector({ id: config.privacy.faceModel, modelsDir: config.modelsDir });
+      : await openDetector({
+          id: config.privacy.faceModel,
+          modelsDir: config.modelsDir,
+          threads: config.privacy.faceThreads,
+        }).catch((err: unknown) => {
+          if (!(err instanceof ModelLoadError)) throw err;
+          throw new ModelLoadError(
+            err.code,
+            err.file,
+            `${err.message} (The face detector redacts faces before any pixel leaves; --faces off runs without it.)`,
+            { cause: err },
+          );
+        });
   let privacy: PrivacyGuard;
   try {
     privacy = await createPrivacyGuard({

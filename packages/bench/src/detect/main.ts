@@ -114,7 +114,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 log(`machine: ${describeMachine(machine)}`);
 
 const SWEEP_THRESHOLDS = [0.4, 0.5, 0.7];
-const ordinal = (n: number) => (n === 1 ? 'image' : `${n}${n === 2 ? 'nd' : n === 3 ? 'rd' : 'th'} image`);
 const started = performance.now();
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
 async function section<T>(n: number, title: string, work: () => Promise<T>): Promise<T> {
@@ -167,8 +166,14 @@ try {
     () => measureTiling({ detectors: square, frames: kitti, runs }),
   );
 
-  const faceDetector = detectors.get(privacyConfig.faceModel)!;
-  const blur = await createPrivacyGuard({ config: privacyConfig, faceDetector });
+  // The privacy guard's own face search, with the agent's thread count.
+  const faceDetector = await openDetector({
+    id: privacyConfig.faceModel,
+    modelsDir,
+    threads: privacyConfig.faceThreads,
+  });
+  closers.push(() => faceDetector.close());
+  const blur = await createPrivacyGuard({ config: { ...privacyConfig, faces: 'blur' }, faceDetector });
   const plain = await createPrivacyGuard({ config: { ...privacyConfig, faces: 'off' }, faceDetector: null });
   const pixelate = await createPrivacyGuard({
     config: { ...privacyConfig, faces: 'pixelate' },
@@ -178,7 +183,7 @@ try {
   const sweep: { name: string; guard: PrivacyGuard }[] = [];
   for (const faceThreshold of SWEEP_THRESHOLDS.filter((t) => t !== privacyConfig.faceThreshold)) {
     const guard = await createPrivacyGuard({ config: { ...privacyConfig, faceThreshold }, faceDetector });
-    sweep.push({ name: `blur, threshold ${faceThreshold}`, guard });
+    sweep.push({ name: `${privacyConfig.faces}, threshold ${faceThreshold}`, guard });
   }
   closers.push(
     () => blur.close(),
@@ -189,7 +194,7 @@ try {
     measureCascade(frames, {
       detector: detectors.get(detectConfig.model)!,
       config: detectConfig,
-      privacy: blur,
+      privacy: privacyConfig.faces === 'blur' ? blur : pixelate,
       quality,
       cloudView,
     }),
@@ -219,12 +224,12 @@ try {
     5,
     `privacy cost and cloud top-1 on ${imagenet.frames.length} ImageNet images × ${runs} runs`,
     () =>
-      measureImagenet(imagenet.frames, `ImageNet (every ${ordinal(stride)}, ${imagenet.frames.length})`, {
+      measureImagenet(imagenet.frames, `ImageNet (${imagenet.frames.length}, one in ${stride})`, {
         ...privacyOptions,
         sweep,
         classifier,
         cloud: resolved.spec,
-        classified: payloads.at(-1)!,
+        classified: payloads.find((p) => p.mode === privacyConfig.faces && p.name.includes('crop'))!,
       }),
   );
 
@@ -259,6 +264,7 @@ try {
     },
     privacyCost: {
       faceModel: privacyConfig.faceModel,
+      faceThreads: privacyConfig.faceThreads,
       goal: GOAL,
       residualIou: RESIDUAL_IOU,
       residualThreshold: faceDetector.spec.thresholds.score,

@@ -23,6 +23,8 @@ import { mean, ratio, spread } from './stats.ts';
 /** A payload kind section 4 times: a name for the table and how it is cut from a frame. */
 export interface PayloadKind {
   name: string;
+  /** How its faces are obscured. */
+  mode: 'blur' | 'pixelate';
   cut: (frame: { width: number; height: number }) => Cut;
 }
 
@@ -31,14 +33,19 @@ export function redactionPayloads(
   shortSide: number,
   edgeView: { resizeShortSide: number; centerCrop: number },
 ): PayloadKind[] {
-  return [
+  return (['blur', 'pixelate'] as const).flatMap((mode) => [
     {
-      name: `frame at ${shortSide} px short side`,
-      cut: (frame) =>
+      name: `frame at ${shortSide} px short side, ${mode}`,
+      mode,
+      cut: (frame: { width: number; height: number }) =>
         classificationCut('frame', frame, { resizeShortSide: shortSide, centerCrop: shortSide }),
     },
-    { name: `${edgeView.centerCrop} crop`, cut: (frame) => classificationCut('crop', frame, edgeView) },
-  ];
+    {
+      name: `${edgeView.centerCrop} crop, ${mode}`,
+      mode,
+      cut: (frame: { width: number; height: number }) => classificationCut('crop', frame, edgeView),
+    },
+  ]);
 }
 
 /** Faces in `before` that a box in `after` still overlaps at IoU ≥ `minIou`. */
@@ -81,7 +88,8 @@ interface ImageRedaction {
 
 async function render(guard: PrivacyGuard, image: RawImage, scan: FaceScan, cut: Cut, quality: number) {
   const out = await guard.render(image, scan, cut, quality);
-  if (out.kind !== 'payload') throw new Error('the privacy bench renders with faces blurred, never withheld');
+  if (out.kind !== 'payload')
+    throw new Error('the privacy bench renders with faces obscured, never withheld');
   return out;
 }
 
@@ -102,7 +110,7 @@ async function redactImage(image: RawImage, options: PrivacyOptions): Promise<Im
     for (const [k, payload] of payloads.entries()) {
       const cut = payload.cut(image);
       const plain = await render(guards.plain, image, NO_FACES, cut, quality);
-      const redacted = await render(guards.blur, image, scan, cut, quality);
+      const redacted = await render(guards[payload.mode], image, scan, cut, quality);
       const extra = redacted.renderMs - plain.renderMs;
       samples[k]!.extraMs.push(extra);
       samples[k]!.totalMs.push(scan.scanMs + extra);
@@ -213,7 +221,7 @@ export async function measureImagenet(
   const tally = new RedactionTally(label, options);
   const sweep = options.sweep ?? [];
   const modes = ['off', 'blur', 'pixelate', ...sweep.map((s) => s.name)];
-  // Correct answers on the crops where a face was obscured (by the default blur), and on the others.
+  // Correct answers on the crops where a face was obscured (in the default mode), and on the others.
   const right: Record<string, [number, number]> = Object.fromEntries(modes.map((m) => [m, [0, 0]]));
   const bytes: Record<string, number[]> = Object.fromEntries(modes.map((m) => [m, []]));
   let payloadsWithFaces = 0;
@@ -227,11 +235,13 @@ export async function measureImagenet(
     const r = await redactImage(image, options);
     await tally.add(r);
     const crop = r.payloads[at]!;
-    const pixelated = await render(guards.pixelate, image, r.scan, classified.cut(image), quality);
+    // The classified crop is redacted in the default mode; the other mode is rendered here.
+    const other = classified.mode === 'blur' ? 'pixelate' : 'blur';
+    const otherBytes = (await render(guards[other], image, r.scan, classified.cut(image), quality)).bytes;
     const payload: Record<string, Buffer> = {
       off: crop.plain,
-      blur: crop.redacted,
-      pixelate: pixelated.bytes,
+      [classified.mode]: crop.redacted,
+      [other]: otherBytes,
     };
     for (const s of sweep)
       payload[s.name] = (await render(s.guard, image, r.scan, classified.cut(image), quality)).bytes;

@@ -87,6 +87,7 @@ export interface RedactionRow {
 
 export interface PrivacyCostSection {
   faceModel: string;
+  faceThreads: number;
   goal: { shortSide: number; ms: number };
   /** IoU at which a face found after redaction counts as the same face. */
   residualIou: number;

@@ -81,7 +81,7 @@ export function detectTable(r: DetectBenchResults): string {
   );
   const goalRows = pc.rows.filter((x) => x.payload.includes(`${pc.goal.shortSide} px`));
   return [
-    `Produced by \`${r.command}\` on ${describeMachine(r.machine)}, ${r.machine.date.slice(0, 10)}, in ${r.runtimeS.toFixed(0)} s: ${s.frames} detection sample images (${sets}), ${s.limit} ImageNet sample images (every ${s.stride === 1 ? '' : `${s.stride}th `}one), ${s.runs} latency runs, ${s.threads} onnxruntime thread(s) per session.`,
+    `Produced by \`${r.command}\` on ${describeMachine(r.machine)}, ${r.machine.date.slice(0, 10)}, in ${r.runtimeS.toFixed(0)} s: ${s.frames} detection sample images (${sets}), ${s.limit} ImageNet sample images (one in ${s.stride}), ${s.runs} latency runs, ${s.threads} onnxruntime thread(s) per session.`,
     '',
     `**1. Detectors.** \`detect()\` on a decoded frame, end to end (resize, session run, decoding, NMS), over ${s.frames} images × ${s.runs} runs; *vs ${r.baseline}* is latency p50 over ${r.baseline}'s${baseline ? ` (${ms(baseline.latencyMs.p50)} ms)` : ''}, the baseline. Detections, TP / FP / FN, precision and recall at each model's own threshold; AP@0.5 ranks every detection down to ${s.apFloor}.`,
     '',
@@ -114,7 +114,7 @@ export function detectTable(r: DetectBenchResults): string {
       ? `Over all ${all.frames} frames the cascade sends ${kb(all.cascadeBytes)} (${all.crops} crops, ${all.framePayloads} frames; ${all.local} frames send nothing): **${pct(all.vsCaptured)}** of the frames as captured and ${pct(all.vsFrameQ85)} of every frame at q${c.quality} @${c.cloudView.resizeShortSide}.`
       : '',
     '',
-    `**4. Privacy cost** per payload with ${pc.faceModel} (faces blurred): the face search on the payload itself plus the blur (render with redaction − render without; the frame-wide scan column is only spent with \`faces: withhold\`), images × ${s.runs} runs, JPEG q${c.quality}. Residual: faces ${pc.faceModel} finds at ${two(pc.residualThreshold)} on the unredacted payload → of those, found again at ≥ ${two(pc.residualThreshold)} (IoU ≥ ${pc.residualIou}) on the redacted one.`,
+    `**4. Privacy cost** per payload with ${pc.faceModel} (${pc.faceThreads} onnxruntime threads, as the agent runs it; faces blurred or pixelated): the face search on the payload itself plus the obscuring (render with redaction − render without; the frame-wide scan column is only spent with \`faces: withhold\`), images × ${s.runs} runs, JPEG q${c.quality}. Residual: faces ${pc.faceModel} finds at ${two(pc.residualThreshold)} on the unredacted payload → of those, found again at ≥ ${two(pc.residualThreshold)} (IoU ≥ ${pc.residualIou}) on the redacted one.`,
     '',
     '| images | payload | samples | scan p50 / p95 ms | extra render p50 / p95 ms | redaction p50 / p95 ms | payloads with faces | face boxes obscured | residual |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -123,7 +123,7 @@ export function detectTable(r: DetectBenchResults): string {
     ...goalRows.map((x) => `- ${x.images}, ${x.payload}: ${goalVerdict(x.totalMs, pc.goal.ms)}.`),
     `- Residual check: of ${residual.found} faces found on the unredacted payloads, **${residual.still}** are still found after redaction.`,
     '',
-    `**5. Privacy and cloud accuracy**: ${pa.classifier} top-1 on ${pa.images} ImageNet sample images spread over the set given the ${c.cloudView.centerCrop} crop payload (JPEG q${c.quality}) with faces off, blurred or pixelated (at the default face threshold ${c.privacy.faceThreshold}, and blurred at other thresholds). At the default, a face was obscured in ${pa.payloadsWithFaces} of the ${pa.images} crops (UltraFace also fires on animal faces).`,
+    `**5. Privacy and cloud accuracy**: ${pa.classifier} top-1 on ${pa.images} ImageNet sample images spread over the set given the ${c.cloudView.centerCrop} crop payload (JPEG q${c.quality}) with faces off, blurred or pixelated (at the default face threshold ${c.privacy.faceThreshold}, and in the default mode, ${c.privacy.faces}, at other thresholds). At the default, a face was obscured in ${pa.payloadsWithFaces} of the ${pa.images} crops (UltraFace also fires on animal faces).`,
     '',
     `| faces | cloud top-1 | vs plain | top-1 on the ${pa.payloadsWithFaces} crops with a face obscured | top-1 on the other ${pa.images - pa.payloadsWithFaces} | bytes / payload |`,
     '|---|---|---|---|---|---|',

@@ -108,7 +108,7 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
           faces: null,
           bytesSent: 0,
           error: null,
-          timings: { ...timings, redactMs: 0, cloudMs: null, totalMs: round(now() - t0) },
+          timings: { ...timings, payloadMs: 0, cloudMs: null, totalMs: round(now() - t0) },
         });
         return null;
       }
@@ -132,7 +132,7 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
       const rendered: GuardedPayload[] = [];
       for (const job of jobs) rendered.push(await privacy.render(image, scan, job.cut, quality));
       const t3 = now();
-      const redactMs = round(t3 - t2);
+      const payloadMs = round(t3 - t2);
       const withheld = rendered.some((r) => r.kind === 'withheld');
       const cloudDone = Promise.all(
         jobs.map(async (job, k): Promise<ObjectOffload> => {
@@ -216,7 +216,7 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
           error: null,
           timings: {
             ...timings,
-            redactMs,
+            payloadMs,
             cloudMs: withheld ? null : round(now() - t3),
             totalMs: round(now() - t0),
           },
@@ -239,7 +239,7 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
         faces: null,
         bytesSent: 0,
         error: { code, message },
-        timings: { decodeMs: 0, detectMs: 0, redactMs: 0, cloudMs: null, totalMs: round(now() - t0) },
+        timings: { decodeMs: 0, detectMs: 0, payloadMs: 0, cloudMs: null, totalMs: round(now() - t0) },
       });
       return null;
     }

@@ -56,7 +56,8 @@ export interface DetectRecord {
   timings: {
     decodeMs: number;
     detectMs: number;
-    redactMs: number;
+    /** Cutting, redacting and encoding every payload the frame sends (0 when it sends none). */
+    payloadMs: number;
     cloudMs: number | null;
     totalMs: number;
   };

@@ -25,7 +25,7 @@ export interface DetectSummary {
   bytesRatio: number;
   latencyMs: { p50: number | null; p95: number | null };
   detectMs: { p50: number | null; p95: number | null };
-  redactMs: { p50: number | null; p95: number | null };
+  payloadMs: { p50: number | null; p95: number | null };
 }
 
 export function summarizeDetections(records: readonly DetectRecord[]): DetectSummary {
@@ -53,6 +53,6 @@ export function summarizeDetections(records: readonly DetectRecord[]): DetectSum
     bytesRatio: bytesWhole > 0 ? bytesSent / bytesWhole : 0,
     latencyMs: p(records.map((r) => r.timings.totalMs)),
     detectMs: p(records.filter((r) => r.error === null).map((r) => r.timings.detectMs)),
-    redactMs: p(sending.map((r) => r.timings.redactMs)),
+    payloadMs: p(sending.map((r) => r.timings.payloadMs)),
   };
 }

@@ -16,7 +16,7 @@ export const EDGE_HELP = `Usage: squeezegate-edge [options]
        squeezegate-edge calibrate --help
 
 Replays a directory of images as camera frames, classifies each locally (or finds its objects,
---task detect) and offloads what it is unsure of to a squeezegate gateway, faces blurred first.
+--task detect) and offloads what it is unsure of to a squeezegate gateway, faces pixelated first.
 Writes one JSON line per frame.
 
 Options (environment variable in brackets):

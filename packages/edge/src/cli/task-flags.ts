@@ -28,7 +28,7 @@ export const TASK_HELP = `Task:
   --empty-frame <s>        detect: nothing found but a candidate ≥ s: send the downscaled frame (default 0.1)
 
 Privacy (applied to every payload before it leaves):
-  --faces <mode>           blur | pixelate | withhold (frames with faces never leave) | off (default blur)
+  --faces <mode>           pixelate | blur | withhold (frames with faces never leave) | off (default pixelate)
   --face-model <id>        ultraface-rfb320 (default) | ultraface-rfb640
   --face-threshold <s>     face score that gets redacted (default 0.5, below the usual 0.7: recall over precision)
   --mask <polygon>         black out a region in every payload, as x,y fractions of the frame:

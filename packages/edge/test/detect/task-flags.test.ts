@@ -40,10 +40,10 @@ describe('detect and privacy flags', () => {
     expect(parsed.config.privacy.masks).toHaveLength(2);
   });
 
-  it('defaults to classification with faces blurred', async () => {
+  it('defaults to classification with faces pixelated', async () => {
     const parsed = await edgeConfigFromCli([], env);
     expect(parsed.ok === true && parsed.config.task).toBe('classify');
-    expect(parsed.ok === true && parsed.config.privacy.faces).toBe('blur');
+    expect(parsed.ok === true && parsed.config.privacy.faces).toBe('pixelate');
   });
 
   it('lists every bad setting', async () => {

@@ -34,7 +34,7 @@ describe('privacy guard', () => {
   it('blur: searches each payload at its own scale, padded, and reports what it obscured', async () => {
     const faces = fakeFaces();
     const guard = await createPrivacyGuard({
-      config: PrivacySchema.parse({ facePadding: 0.5 }),
+      config: PrivacySchema.parse({ faces: 'blur', facePadding: 0.5 }),
       faceDetector: faces,
     });
     expect(guard.active).toBe(true);

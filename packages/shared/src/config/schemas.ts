@@ -106,8 +106,10 @@ const MaskPoint = z.tuple([Fraction, Fraction]);
  */
 export const PrivacySchema = z
   .object({
-    faces: z.enum(['blur', 'pixelate', 'withhold', 'off']).default('blur'),
+    faces: z.enum(['blur', 'pixelate', 'withhold', 'off']).default('pixelate'),
     faceModel: FaceDetectorId.default('ultraface-rfb320'),
+    /** onnxruntime threads of the face search, which sits on every payload's path. */
+    faceThreads: z.number().int().min(1).max(16).default(2),
     faceThreshold: Fraction.default(0.5),
     /** Each face box grows by this fraction of its size on every side. */
     facePadding: z.number().min(0).max(2).default(0.2),

@@ -34,8 +34,9 @@ describe('EdgeConfigSchema', () => {
           tiling: 'off',
         },
         privacy: {
-          faces: 'blur',
+          faces: 'pixelate',
           faceModel: 'ultraface-rfb320',
+          faceThreads: 2,
           faceThreshold: 0.5,
           facePadding: 0.2,
           masks: [],
