@@ -8,8 +8,8 @@ import {
   createPolicy,
   createPrivacyGuard,
   type DetectRecord,
+  type Frame,
   type FrameRecord,
-  type GatewayLink,
   openDirectorySource,
   type PrivacyGuard,
 } from '@squeezegate/edge';
@@ -33,43 +33,25 @@ import {
   modelsDir,
   testLogger,
 } from '../support/env.ts';
-
-/** A link that keeps every payload handed to it and answers nothing (the frame keeps its local answer). */
-function capturingLink(): GatewayLink & { payloads: Buffer[] } {
-  const payloads: Buffer[] = [];
-  return {
-    payloads,
-    state: 'open',
-    lastError: null,
-    welcome: null,
-    async request(_header, image) {
-      payloads.push(Buffer.from(image));
-      return { answer: { kind: 'timeout', afterMs: 1 }, bytesSent: image.length + 64 };
-    },
-    stats: () => ({
-      messageBytes: 0,
-      wireBytes: 0,
-      framesSent: 0,
-      reportBytes: 0,
-      reconnects: 0,
-      resent: 0,
-      late: 0,
-    }),
-    report: () => {},
-    async close() {},
-  };
-}
+import { fakeLink } from '../support/fake-link.ts';
 
 /** The real guard, remembering what it cut for every payload it rendered. */
 function spyOn(guard: PrivacyGuard) {
-  const rendered = new Map<string, { image: RawImage; cut: Cut; quality: number }>();
+  const rendered = new Map<string, { image: Frame; cut: Cut; quality: number; cutPixels?: Buffer }>();
   const spy: PrivacyGuard = {
     ...guard,
     active: guard.active,
     record: (entry) => guard.record(entry),
-    async render(image, scan, cut, quality) {
-      const out = await guard.render(image, scan, cut, quality);
-      if (out.kind === 'payload') rendered.set(out.bytes.toString('base64'), { image, cut, quality });
+    async render(image, scan, cut, quality, cutPixels) {
+      const out = await guard.render(image, scan, cut, quality, cutPixels);
+      if (out.kind === 'payload') {
+        rendered.set(out.bytes.toString('base64'), {
+          image,
+          cut,
+          quality,
+          ...(cutPixels ? { cutPixels } : {}),
+        });
+      }
       return out;
     },
   };
@@ -130,6 +112,7 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('no face leaves the dev
         { faces: [], scanMs: 0 },
         source!.cut,
         source!.quality,
+        source!.cutPixels,
       );
       if (reference.kind !== 'payload') throw new Error('unreachable');
       const [before, after] = await Promise.all([decodeImage(reference.bytes), decodeImage(bytes)]);
@@ -154,7 +137,7 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('no face leaves the dev
       const { spy, rendered } = spyOn(guard);
       const classifier = await createOnnxClassifier(await resolveModel('squeezenet1.1', modelsDir));
       const labels = await loadLabels(modelsDir);
-      const link = capturingLink();
+      const link = fakeLink(() => ({ kind: 'timeout', afterMs: 1 }));
       const records: FrameRecord[] = [];
       try {
         for (const kind of ['crop', 'frame', 'original'] as const) {
@@ -191,7 +174,7 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('no face leaves the dev
     const guard = await createPrivacyGuard({ config: PrivacySchema.parse({}), faceDetector: faces320 });
     const { spy, rendered } = spyOn(guard);
     await using detector = await openDetector({ id: 'yolox-nano-416', modelsDir });
-    const link = capturingLink();
+    const link = fakeLink(() => ({ kind: 'timeout', afterMs: 1 }));
     const records: DetectRecord[] = [];
     const agent = createDetectAgent({
       deviceId: 'cam-detect',
@@ -210,7 +193,9 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('no face leaves the dev
     await agent.run(await openDirectorySource({ dir: await subset(/^faces_/) }));
     expect(records).toHaveLength(10);
     expect(link.payloads.length).toBeGreaterThan(10);
-    const { leaks } = await audit(link.payloads, rendered);
+    const { visibleBefore, leaks } = await audit(link.payloads, rendered);
+    // People's crops went up, so there were faces to hide.
+    expect(visibleBefore).toBeGreaterThan(10);
     expect(leaks).toEqual([]);
   });
 
@@ -220,7 +205,7 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('no face leaves the dev
       faceDetector: faces320,
     });
     const classifier = await createOnnxClassifier(await resolveModel('squeezenet1.1', modelsDir));
-    const link = capturingLink();
+    const link = fakeLink(() => ({ kind: 'timeout', afterMs: 1 }));
     const records: FrameRecord[] = [];
     try {
       const agent = createEdgeAgent({

@@ -144,21 +144,15 @@ async function score(
     (r) => (truth.get(r.file)?.annotated_classes.length ?? 0) > 0 && r.error === null,
   );
   if (labelled.length === 0) return null;
-  const asDetection = (d: { box: Detection['box']; label: string; score: number }): Detection => ({
-    box: d.box,
-    label: d.label,
-    score: d.score,
-    classIndex: 0,
-  });
   const classMap = model.startsWith('squeezedet') ? { pedestrian: 'person' } : {};
-  const evaluate = (pick: (r: DetectRecord) => Detection[]) =>
+  const evaluate = (pick: (r: DetectRecord) => readonly Detection[]) =>
     evaluateDetections(
       labelled.map((r) => ({ truth: truth.get(r.file)!, detections: pick(r) })),
       { classMap },
     );
   return {
     labelledFrames: labelled.length,
-    edge: evaluate((r) => r.local.map(asDetection)),
-    cascade: evaluate((r) => r.detections.map(asDetection)),
+    edge: evaluate((r) => r.local),
+    cascade: evaluate((r) => r.detections),
   };
 }

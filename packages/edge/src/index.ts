@@ -59,7 +59,7 @@ export type {
   RedactionSummary,
 } from './privacy/privacy-guard.ts';
 export { createPrivacyGuard, PrivacyLedgerError } from './privacy/privacy-guard.ts';
-export type { Cut, Polygon, Region } from './privacy/redact.ts';
+export type { Cut, Frame, Polygon, Region } from './privacy/redact.ts';
 export { classificationCut, padBox, renderPayload, squareAround } from './privacy/redact.ts';
 export type { DetectRuntime, DetectRuntimeOptions, EdgeRuntime, EdgeRuntimeOptions } from './runtime.ts';
 export { createDetectRuntime, createEdgeRuntime } from './runtime.ts';

@@ -73,52 +73,41 @@ export interface PrivacyOptions {
 const NO_FACES: FaceScan = { faces: [], scanMs: 0 };
 
 interface PayloadSamples {
+  /** Render with redaction minus render without, per run: what privacy adds to the payload. */
   extraMs: number[];
-  totalMs: number[];
   plain: Buffer;
   redacted: Buffer;
   faces: number;
 }
 
-interface ImageRedaction {
-  scanMs: number[];
-  scan: FaceScan;
-  payloads: PayloadSamples[];
-}
-
-async function render(guard: PrivacyGuard, image: RawImage, scan: FaceScan, cut: Cut, quality: number) {
-  const out = await guard.render(image, scan, cut, quality);
+async function render(guard: PrivacyGuard, image: RawImage, cut: Cut, quality: number) {
+  const out = await guard.render(image, NO_FACES, cut, quality);
   if (out.kind !== 'payload')
     throw new Error('the privacy bench renders with faces obscured, never withheld');
   return out;
 }
 
 /**
- * `runs` times: the frame-level face scan, then per payload the render without and with
- * redaction. What privacy costs a payload is the scan plus the difference of the two renders.
+ * `runs` times, per payload, the render without and with redaction (the face search on the
+ * payload and the obscuring); what privacy costs a payload is the difference.
  */
-async function redactImage(image: RawImage, options: PrivacyOptions): Promise<ImageRedaction> {
+async function redactImage(image: RawImage, options: PrivacyOptions): Promise<PayloadSamples[]> {
   const { guards, quality, runs, payloads } = options;
-  const scanMs: number[] = [];
-  const samples = payloads.map(() => ({ extraMs: [] as number[], totalMs: [] as number[] }));
-  const kept: Omit<PayloadSamples, 'extraMs' | 'totalMs'>[] = [];
-  let first: FaceScan = NO_FACES;
-  for (let r = 0; r < runs; r++) {
-    const scan = await guards.blur.scan(image);
-    scanMs.push(scan.scanMs);
-    if (r === 0) first = scan;
-    for (const [k, payload] of payloads.entries()) {
-      const cut = payload.cut(image);
-      const plain = await render(guards.plain, image, NO_FACES, cut, quality);
-      const redacted = await render(guards[payload.mode], image, scan, cut, quality);
-      const extra = redacted.renderMs - plain.renderMs;
-      samples[k]!.extraMs.push(extra);
-      samples[k]!.totalMs.push(scan.scanMs + extra);
-      if (r === 0)
-        kept.push({ plain: plain.bytes, redacted: redacted.bytes, faces: redacted.redactions.faces });
+  const samples: PayloadSamples[] = [];
+  // One payload at a time: the timings must not share the cores.
+  for (const payload of payloads) {
+    const cut = payload.cut(image);
+    const extraMs: number[] = [];
+    let first: Omit<PayloadSamples, 'extraMs'> | undefined;
+    for (let r = 0; r < runs; r++) {
+      const plain = await render(guards.plain, image, cut, quality);
+      const redacted = await render(guards[payload.mode], image, cut, quality);
+      extraMs.push(redacted.renderMs - plain.renderMs);
+      first ??= { plain: plain.bytes, redacted: redacted.bytes, faces: redacted.redactions.faces };
     }
+    samples.push({ extraMs, ...first! });
   }
-  return { scanMs, scan: first, payloads: samples.map((s, k) => ({ ...s, ...kept[k]! })) };
+  return samples;
 }
 
 async function residual(options: PrivacyOptions, plain: Buffer, redacted: Buffer) {
@@ -130,7 +119,6 @@ async function residual(options: PrivacyOptions, plain: Buffer, redacted: Buffer
 
 interface PayloadTally {
   extraMs: number[];
-  totalMs: number[];
   withFaces: number;
   faces: number;
   found: number;
@@ -139,7 +127,6 @@ interface PayloadTally {
 
 /** Accumulates section 4's samples for one set of images. */
 class RedactionTally {
-  private readonly scanMs: number[] = [];
   private readonly perPayload: PayloadTally[];
   constructor(
     readonly images: string,
@@ -147,7 +134,6 @@ class RedactionTally {
   ) {
     this.perPayload = options.payloads.map(() => ({
       extraMs: [] as number[],
-      totalMs: [] as number[],
       withFaces: 0,
       faces: 0,
       found: 0,
@@ -155,18 +141,16 @@ class RedactionTally {
     }));
   }
 
-  async add(r: ImageRedaction): Promise<void> {
-    for (const [k, p] of r.payloads.entries()) {
+  async add(payloads: readonly PayloadSamples[]): Promise<void> {
+    for (const [k, p] of payloads.entries()) {
       const t = this.perPayload[k]!;
       t.extraMs.push(...p.extraMs);
-      t.totalMs.push(...p.totalMs);
       t.faces += p.faces;
       if (p.faces > 0) t.withFaces++;
       const check = await residual(this.options, p.plain, p.redacted);
       t.found += check.found;
       t.stillFound += check.stillFound;
     }
-    this.scanMs.push(...r.scanMs);
   }
 
   rows(): RedactionRow[] {
@@ -175,10 +159,8 @@ class RedactionTally {
       return {
         images: this.images,
         payload: payload.name,
-        samples: t.totalMs.length,
-        scanMs: spread(this.scanMs),
-        renderExtraMs: spread(t.extraMs),
-        totalMs: spread(t.totalMs),
+        samples: t.extraMs.length,
+        redactionMs: spread(t.extraMs),
         payloadsWithFaces: t.withFaces,
         facesObscured: t.faces,
         residual: { found: t.found, stillFound: t.stillFound },
@@ -234,17 +216,17 @@ export async function measureImagenet(
     }
     const r = await redactImage(image, options);
     await tally.add(r);
-    const crop = r.payloads[at]!;
+    const crop = r[at]!;
     // The classified crop is redacted in the default mode; the other mode is rendered here.
     const other = classified.mode === 'blur' ? 'pixelate' : 'blur';
-    const otherBytes = (await render(guards[other], image, r.scan, classified.cut(image), quality)).bytes;
+    const otherBytes = (await render(guards[other], image, classified.cut(image), quality)).bytes;
     const payload: Record<string, Buffer> = {
       off: crop.plain,
       [classified.mode]: crop.redacted,
       [other]: otherBytes,
     };
     for (const s of sweep)
-      payload[s.name] = (await render(s.guard, image, r.scan, classified.cut(image), quality)).bytes;
+      payload[s.name] = (await render(s.guard, image, classified.cut(image), quality)).bytes;
     if (crop.faces > 0) payloadsWithFaces++;
     const views = [];
     for (const mode of modes) {

@@ -73,12 +73,8 @@ export interface RedactionRow {
   payload: string;
   /** Images × runs. */
   samples: number;
-  /** The frame-level face search (`guard.scan`). */
-  scanMs: Spread;
-  /** Render with redaction minus render without (includes the crop's second look for faces). */
-  renderExtraMs: Spread;
-  /** Scan + extra render, per sample: what privacy adds to one payload. */
-  totalMs: Spread;
+  /** Render with redaction minus render without (the face search on the payload and the obscuring). */
+  redactionMs: Spread;
   payloadsWithFaces: number;
   facesObscured: number;
   /** Faces the face model finds at its threshold on the plain payload, and how many it still finds after. */

@@ -35,6 +35,7 @@ export interface DetectAgentOptions {
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
+const tenth = (px: number) => Math.round(px * 10) / 10;
 
 interface Job {
   payloadId: string;
@@ -56,7 +57,7 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
   const floor = candidateFloor(config, minScore);
   const { record, flush } = totalsReporter<DetectRecord>(link, onRecord, now);
   const final = (d: Detection, source: FinalDetection['source'], refined?: string): FinalDetection => ({
-    box: d.box.map((v) => Math.round(v * 10) / 10) as unknown as FinalDetection['box'],
+    box: [tenth(d.box[0]), tenth(d.box[1]), tenth(d.box[2]), tenth(d.box[3])],
     label: d.label,
     classIndex: d.classIndex,
     score: Math.round(d.score * 1000) / 1000,

@@ -43,6 +43,7 @@ export interface EdgeAgent {
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
+const NO_FACES = { faces: [], scanMs: 0 };
 
 export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   const { deviceId, classifier, labels, link, policy, payload, deadlineMs, maxInFlight, onRecord } = options;
@@ -82,22 +83,19 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       };
     }
     const start = now();
-    const image = await decodeImage(bytes);
-    const scan = await privacy.scan(image);
+    // The crop is the classifier's own view (the cloud sees exactly what the edge saw): the frame
+    // is decoded again only for the other payloads, or to look for faces anywhere in it.
+    const fromView = payload.kind === 'crop';
+    const decoded = fromView && privacy.config.faces !== 'withhold' ? null : await decodeImage(bytes);
+    const image = decoded ?? view.source;
+    const scan = decoded ? await privacy.scan(decoded) : NO_FACES;
     const cut = classificationCut(payload.kind, image, classifier.spec.preprocess);
-    // The crop is the classifier's own view: the cloud sees exactly what the edge saw.
-    const out = await privacy.render(
-      image,
-      scan,
-      cut,
-      payload.quality,
-      payload.kind === 'crop' ? view.pixels : undefined,
-    );
+    const out = await privacy.render(image, scan, cut, payload.quality, fromView ? view.pixels : undefined);
     const redactMs = round(now() - start);
     if (out.kind === 'withheld') return { kind: 'withheld', faces: out.faces, redactMs };
     return {
       kind: 'payload',
-      shaped: { bytes: out.bytes, view: payload.kind === 'crop' ? 'crop' : 'full', mime: 'image/jpeg' },
+      shaped: { bytes: out.bytes, view: fromView ? 'crop' : 'full', mime: 'image/jpeg' },
       redactions: out.redactions,
       redactMs,
     };

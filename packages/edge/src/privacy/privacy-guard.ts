@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Box, Detector, PrivacyConfig, RawImage } from '@squeezegate/shared';
-import { type Cut, padBox, renderPayload } from './redact.ts';
+import { type Cut, type Frame, padBox, renderPayload } from './redact.ts';
 
 /**
  * Faces found in the whole frame, searched once however many payloads the frame sends. Only
@@ -49,9 +49,12 @@ export interface PrivacyGuard {
   readonly active: boolean;
   /** Finds the faces anywhere in the frame (with `faces: withhold`; otherwise nothing to do). */
   scan(image: RawImage): Promise<FaceScan>;
-  /** Cuts, redacts and encodes one payload of a scanned frame (from `cutPixels` when given). */
+  /**
+   * Cuts, redacts and encodes one payload of a frame (from `cutPixels` when given: then the
+   * frame's pixels are not needed); a `withhold` scan that found faces withholds it.
+   */
   render(
-    image: RawImage,
+    image: Frame,
     scan: FaceScan,
     cut: Cut,
     quality: number,
@@ -120,7 +123,6 @@ export async function createPrivacyGuard(options: PrivacyGuardOptions): Promise<
         image,
         cut,
         {
-          faces: scan.faces,
           mode: config.faces === 'pixelate' ? 'pixelate' : 'blur',
           masks: config.masks,
           ...(config.faces === 'off' ? {} : { findFaces }),

@@ -21,9 +21,14 @@ export type Polygon = readonly (readonly [number, number])[];
 
 export type FaceMode = 'blur' | 'pixelate';
 
+/** The frame a payload is cut from: its size, and its pixels unless the cut's are given. */
+export interface Frame {
+  width: number;
+  height: number;
+  pixels?: Buffer;
+}
+
 export interface Redaction {
-  /** Face boxes in frame pixels (already padded). */
-  faces: readonly Box[];
   mode: FaceMode;
   masks: readonly Polygon[];
   /**
@@ -41,17 +46,6 @@ export interface Rendered {
 }
 
 const raw = (width: number, height: number) => ({ raw: { width, height, channels: 3 as const } });
-
-/** Maps a frame box into the cut's pixels, clipped; null when it misses the cut. */
-function intoCut(box: Box, cut: Cut): [number, number, number, number] | null {
-  const sx = cut.width / cut.region.width;
-  const sy = cut.height / cut.region.height;
-  const x1 = Math.max(0, Math.floor((box[0] - cut.region.left) * sx));
-  const y1 = Math.max(0, Math.floor((box[1] - cut.region.top) * sy));
-  const x2 = Math.min(cut.width, Math.ceil((box[2] - cut.region.left) * sx));
-  const y2 = Math.min(cut.height, Math.ceil((box[3] - cut.region.top) * sy));
-  return x2 > x1 && y2 > y1 ? [x1, y1, x2, y2] : null;
-}
 
 /**
  * Each face as a grid of flat blocks on its own grid: 4×4 for faces of 48 px and more, 2×2 for
@@ -157,12 +151,12 @@ function pixelRegion(region: Region, frame: { width: number; height: number }): 
 }
 
 /**
- * Cuts a payload out of a decoded frame, obscures the faces and blacks out the masks inside
- * it, and encodes it as a JPEG. The JPEG is written from pixels: no EXIF, ICC or other metadata
+ * Cuts a payload out of a decoded frame, searches it for faces and obscures them, blacks out the
+ * masks inside it, and encodes it as a JPEG. The JPEG is written from pixels: no EXIF, ICC or other metadata
  * survives, whatever the captured file carried.
  */
 export async function renderPayload(
-  image: RawImage,
+  image: Frame,
   cut: Cut,
   redaction: Redaction,
   quality: number,
@@ -177,16 +171,17 @@ export async function renderPayload(
     region.height === image.height &&
     cut.width === image.width &&
     cut.height === image.height;
+  if (!cutPixels && !image.pixels) throw new Error('renderPayload needs the frame or the cut as pixels');
   let pixels =
     cutPixels ??
     (whole
-      ? image.pixels
+      ? image.pixels!
       : await sharp(image.pixels, raw(image.width, image.height))
           .extract(pixelRegion(region, image))
           .resize(cut.width, cut.height, { fit: 'fill', kernel: 'cubic' })
           .raw()
           .toBuffer());
-  const faces = redaction.faces.map((f) => intoCut(f, cut)).filter((b) => b !== null);
+  const faces: [number, number, number, number][] = [];
   if (redaction.findFaces) {
     const more = await redaction.findFaces({ pixels, width: cut.width, height: cut.height });
     for (const [x1, y1, x2, y2] of more) {

@@ -14,13 +14,13 @@ import {
   type Detection,
   type Detector,
   DetectSchema,
-  type FrameHeader,
   getDetectorSpec,
   PrivacySchema,
 } from '@squeezegate/shared';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { fakeLink } from '../../../../test/support/fake-link.ts';
 
 /** A detector whose findings are scripted per frame size (frames differ by width). */
 function scriptedDetector(byWidth: Record<number, Detection[]>): Detector {
@@ -43,31 +43,6 @@ const car = (score: number, x = 10): Detection => ({
   label: 'car',
   score,
 });
-
-function fakeLink(reply: (header: FrameHeader) => LinkAnswer): GatewayLink & { sent: FrameHeader[] } {
-  const sent: FrameHeader[] = [];
-  return {
-    sent,
-    state: 'open',
-    lastError: null,
-    welcome: null,
-    async request(header, image) {
-      sent.push(header);
-      return { answer: reply(header), bytesSent: image.length + 100 };
-    },
-    stats: () => ({
-      messageBytes: 0,
-      wireBytes: 0,
-      framesSent: 0,
-      reportBytes: 0,
-      reconnects: 0,
-      resent: 0,
-      late: 0,
-    }),
-    report: () => {},
-    async close() {},
-  };
-}
 
 const cab: LinkAnswer = {
   kind: 'result',

@@ -14,6 +14,7 @@ import { type Classifier, MODELS, type ModelSpec } from '@squeezegate/shared';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { fakeLink } from '../../../../test/support/fake-link.ts';
 
 const spec: ModelSpec = { ...MODELS[0], id: 'fake' };
 const labels = Array.from({ length: 1000 }, (_, i) => `class-${i}`);
@@ -32,31 +33,6 @@ const fakeClassifier: Classifier = {
   async close() {},
   async [Symbol.asyncDispose]() {},
 };
-
-function fakeLink(reply: (frameId: string) => LinkAnswer): GatewayLink & { sent: string[] } {
-  const sent: string[] = [];
-  return {
-    sent,
-    state: 'open',
-    lastError: null,
-    welcome: null,
-    async request(header, image) {
-      sent.push(header.frameId);
-      return { answer: reply(header.frameId), bytesSent: image.length + 100 };
-    },
-    stats: () => ({
-      messageBytes: 0,
-      wireBytes: 0,
-      framesSent: sent.length,
-      reportBytes: 0,
-      reconnects: 0,
-      resent: 0,
-      late: 0,
-    }),
-    report: () => {},
-    async close() {},
-  };
-}
 
 async function frames(colours: [number, number, number][]): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'sg-agent-'));
@@ -126,7 +102,7 @@ describe('edge agent', () => {
       error: { code: 'IMAGE_UNDECODABLE' },
       decision: { kind: 'failed' },
     });
-    expect(link.sent).toEqual(['cam-t:1', 'cam-t:2']);
+    expect(link.sent.map((h) => h.frameId)).toEqual(['cam-t:1', 'cam-t:2']);
     const s = summarize(records);
     expect(s).toMatchObject({ frames: 4, offloaded: 2, failed: 1, cloudAnswered: 2 });
     expect(s.edgeTop1).toBeCloseTo(1 / 3); // red right, two greys wrong (labelled 5 and 1)

@@ -87,11 +87,21 @@ describe('cuts', () => {
 
 describe('renderPayload', () => {
   const face = [40, 30, 104, 94] as const;
+  /** A face search that finds the given boxes (in the cut's pixels) and remembers what it saw. */
+  const finds = (...boxes: (readonly [number, number, number, number])[]) => {
+    const seen: number[] = [];
+    const findFaces = async (cut: RawImage) => {
+      seen.push(cut.width);
+      return boxes;
+    };
+    return { seen, findFaces };
+  };
 
   for (const mode of ['blur', 'pixelate'] as const) {
     it(`${mode}: the face loses its detail, the rest of the frame keeps it`, async () => {
       const image = noise(200, 150);
-      const out = await renderPayload(image, whole(image), { faces: [face], mode, masks: [] }, 100);
+      const { findFaces } = finds(face);
+      const out = await renderPayload(image, whole(image), { mode, masks: [], findFaces }, 100);
       const decoded = await decodeImage(out.bytes);
       expect(out.faces).toBe(1);
       expect(variance(decoded, face)).toBeLessThan(variance(image, face) / 10);
@@ -101,41 +111,36 @@ describe('renderPayload', () => {
     });
   }
 
-  it('maps frame boxes into a downscaled cut', async () => {
+  it('searches the downscaled cut itself and obscures what it finds there', async () => {
     const image = noise(400, 300);
     const cut = { region: { left: 0, top: 0, width: 400, height: 300 }, width: 200, height: 150 };
-    const out = await renderPayload(
-      image,
-      cut,
-      { faces: [[80, 60, 208, 188]], mode: 'pixelate', masks: [] },
-      100,
-    );
+    const { seen, findFaces } = finds([40, 30, 104, 94]);
+    const out = await renderPayload(image, cut, { mode: 'pixelate', masks: [], findFaces }, 100);
     const decoded = await decodeImage(out.bytes);
+    expect(seen).toEqual([200]);
     expect(decoded.width).toBe(200);
-    // Pixelated into flat blocks: next to no variance left inside the (halved) face box.
+    // Pixelated into flat blocks: next to no variance left inside the face box.
     expect(variance(decoded, [42, 32, 102, 92])).toBeLessThan(400);
     expect(variance(decoded, [120, 0, 200, 150])).toBeGreaterThan(2000);
   });
 
-  it('a face outside the cut does not count; the search runs on the cut itself', async () => {
-    const image = noise(300, 200);
-    const looked: number[] = [];
-    const findFaces = async (cut: RawImage) => {
-      looked.push(cut.width);
-      return [[0, 0, 20, 20] as const];
-    };
+  it('the cut can come as pixels, and then the frame needs none', async () => {
+    const cutPixels = noise(50, 50).pixels;
     const crop = { region: { left: 100, top: 50, width: 100, height: 100 }, width: 50, height: 50 };
+    const { seen, findFaces } = finds([0, 0, 20, 20], [60, 60, 80, 80]);
     const out = await renderPayload(
-      image,
+      { width: 300, height: 200 },
       crop,
-      { faces: [[0, 0, 50, 50]], mode: 'blur', masks: [], findFaces },
+      { mode: 'blur', masks: [], findFaces },
       90,
+      cutPixels,
     );
-    // The frame face misses the crop; the one the search found in the crop counts.
+    // The box outside the 50 px cut is clipped away; the other counts.
     expect(out.faces).toBe(1);
-    expect(looked).toEqual([50]);
-    await renderPayload(image, whole(image), { faces: [], mode: 'blur', masks: [], findFaces }, 90);
-    expect(looked).toEqual([50, 300]);
+    expect(seen).toEqual([50]);
+    await expect(
+      renderPayload({ width: 300, height: 200 }, crop, { mode: 'blur', masks: [] }, 90),
+    ).rejects.toThrow(/needs the frame or the cut as pixels/);
   });
 
   it('blacks out mask polygons given as fractions of the frame', async () => {
@@ -148,7 +153,7 @@ describe('renderPayload', () => {
         [0, 1],
       ] as const,
     ];
-    const out = await renderPayload(image, whole(image), { faces: [], mode: 'blur', masks }, 100);
+    const out = await renderPayload(image, whole(image), { mode: 'blur', masks }, 100);
     const decoded = await decodeImage(out.bytes);
     expect(out.masks).toBe(1);
     const left = decoded.pixels.subarray(0, 3 * 90);
@@ -156,7 +161,7 @@ describe('renderPayload', () => {
     expect(variance(decoded, [110, 0, 200, 100])).toBeGreaterThan(2000);
     // A mask away from a crop is not counted for it.
     const crop = { region: { left: 150, top: 0, width: 50, height: 50 }, width: 50, height: 50 };
-    expect((await renderPayload(image, crop, { faces: [], mode: 'blur', masks }, 90)).masks).toBe(0);
+    expect((await renderPayload(image, crop, { mode: 'blur', masks }, 90)).masks).toBe(0);
   });
 
   it('writes no metadata, whatever the captured file carried', async () => {
@@ -166,7 +171,7 @@ describe('renderPayload', () => {
       .toBuffer();
     expect((await sharp(captured).metadata()).exif).toBeDefined();
     const image = await decodeImage(captured);
-    const out = await renderPayload(image, whole(image), { faces: [], mode: 'blur', masks: [] }, 85);
+    const out = await renderPayload(image, whole(image), { mode: 'blur', masks: [] }, 85);
     const meta = await sharp(out.bytes).metadata();
     expect(meta.exif).toBeUndefined();
     expect(meta.icc).toBeUndefined();

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { RawImage } from '../image/raw.ts';
+import { openModelSession } from '../inference/session.ts';
 import { ModelErrorCode, ModelLoadError } from '../models/errors.ts';
 import { verifyFile } from '../models/resolve.ts';
 import { DETECTOR_IDS, type DetectorSpec, getDetectorSpec } from './catalog.ts';
@@ -65,51 +66,25 @@ export async function createOnnxDetector(options: OnnxDetectorOptions): Promise<
       `${spec.id} scores ${spec.classes} classes but ${labels.length} labels were given`,
     );
   }
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(path, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      // The shipped UltraFace copies keep a few unused initializers; ORT warns once per tensor.
-      logSeverityLevel: 3,
-    });
-  } catch (cause) {
-    throw new ModelLoadError(ModelErrorCode.LOAD, path, `onnxruntime cannot load ${path}: ${String(cause)}`, {
-      cause,
-    });
-  }
-  const missing = [spec.input.name, ...spec.outputs].filter(
-    (n) => !session.inputNames.includes(n) && !session.outputNames.includes(n),
-  );
-  if (missing.length > 0) {
-    await session.release();
-    throw new ModelLoadError(
-      ModelErrorCode.LOAD,
-      path,
-      `${path} has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; the catalog expects ${spec.input.name} → ${spec.outputs.join(', ')}`,
-    );
-  }
+  const session = await openModelSession({
+    path,
+    threads,
+    expects: { inputs: [spec.input.name], outputs: spec.outputs },
+    expectedBy: 'catalog',
+    // The shipped UltraFace copies keep a few unused initializers; ORT warns once per tensor.
+    logSeverityLevel: 3,
+  });
 
   const { width: inW, height: inH } = spec.input;
   // Tiles only make sense for a square input fed a frame of another shape (DETECTION.md Gotcha 1).
   const canTile = inW === inH;
-  let closed = false;
-  const running = new Set<Promise<unknown>>();
-
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await Promise.allSettled(running);
-    await session.release();
-  };
+  const close = () => session.close();
 
   return {
     spec,
     labels,
     async detect(image: RawImage, detectOptions = {}) {
-      if (closed) throw new Error(`detector ${spec.id} is closed`);
+      if (session.closed) throw new Error(`detector ${spec.id} is closed`);
       const { scoreThreshold = spec.thresholds.score, tiling = 'off' } = detectOptions;
       // The whole frame first, then (when tiling) each tile.
       const passes: (Tile | undefined)[] = [undefined];
@@ -135,9 +110,7 @@ export async function createOnnxDetector(options: OnnxDetectorOptions): Promise<
         });
         const t1 = performance.now();
         const feeds = { [spec.input.name]: new ort.Tensor('float32', prepared.data, [1, 3, inH, inW]) };
-        const run = session.run(feeds, spec.outputs);
-        running.add(run);
-        const out = await run.finally(() => running.delete(run));
+        const out = await session.run(feeds, spec.outputs);
         const t2 = performance.now();
         preMs += t1 - t0;
         inferMs += t2 - t1;

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { softmax } from '../confidence/measures.ts';
 import { type ModelView, toTensorData } from '../image/preprocess.ts';
 import type { ModelSpec } from '../models/catalog.ts';
-import { ModelErrorCode, ModelLoadError } from '../models/errors.ts';
+import { openModelSession } from './session.ts';
 
 export interface Classification {
   /** Softmax probabilities over the model's classes. */
@@ -31,42 +31,19 @@ export interface OnnxClassifierOptions {
 /** Opens an onnxruntime-node session for a classification model. */
 export async function createOnnxClassifier(options: OnnxClassifierOptions): Promise<Classifier> {
   const { spec, path, threads = 1 } = options;
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(path, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-  } catch (cause) {
-    throw new ModelLoadError(ModelErrorCode.LOAD, path, `onnxruntime cannot load ${path}: ${String(cause)}`, {
-      cause,
-    });
-  }
-  if (!session.inputNames.includes(spec.input.name) || !session.outputNames.includes(spec.output.name)) {
-    await session.release();
-    throw new ModelLoadError(
-      ModelErrorCode.LOAD,
-      path,
-      `${path} has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; the manifest expects ${spec.input.name} → ${spec.output.name}`,
-    );
-  }
+  const session = await openModelSession({
+    path,
+    threads,
+    expects: { inputs: [spec.input.name], outputs: [spec.output.name] },
+    expectedBy: 'manifest',
+  });
   const size = spec.preprocess.centerCrop;
   const plane = 3 * size * size;
-  let closed = false;
-  const running = new Set<Promise<unknown>>();
-
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await Promise.allSettled(running);
-    await session.release();
-  };
+  const close = () => session.close();
   return {
     spec,
     async classify(views) {
-      if (closed) throw new Error(`classifier ${spec.id} is closed`);
+      if (session.closed) throw new Error(`classifier ${spec.id} is closed`);
       if (views.length === 0) return [];
       const data = new Float32Array(views.length * plane);
       views.forEach((v, i) => {
@@ -75,9 +52,7 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
       });
       const input = new ort.Tensor('float32', data, [views.length, 3, size, size]);
       const start = performance.now();
-      const run = session.run({ [spec.input.name]: input });
-      running.add(run);
-      const out = await run.finally(() => running.delete(run));
+      const out = await session.run({ [spec.input.name]: input });
       const inferMs = performance.now() - start;
       const logits = out[spec.output.name];
       if (!logits) throw new Error(`${spec.id}: output ${spec.output.name} missing`);
