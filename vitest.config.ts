@@ -1,9 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests import the packages' TypeScript sources through the `source` export condition; the CLIs
+// they spawn run the compiled dist/ (npm test builds first).
+const conditions = ['source', 'node', 'import', 'default'];
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts'],
@@ -11,6 +18,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/**/*.test.ts'],

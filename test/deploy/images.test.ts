@@ -33,7 +33,8 @@ describe.each(Object.keys(DOCKERFILES) as (keyof typeof DOCKERFILES)[])('%s Dock
   const { workspace, exposes } = DOCKERFILES[which];
   const stages = stagesOf(which);
   const final = stages.at(-1)!;
-  const [build] = stages;
+  const deps = stages.find((s) => s.name === 'deps');
+  const build = stages.find((s) => s.name === 'build');
   const all = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
 
   it('is multi-stage on node:20-bookworm-slim; runs in /app as a non-root user with models at /models', () => {
@@ -45,52 +46,51 @@ describe.each(Object.keys(DOCKERFILES) as (keyof typeof DOCKERFILES)[])('%s Dock
     expect(all(final, 'ENV').flatMap((i) => i.args.split(/\s+/))).toContain('SQUEEZEGATE_MODELS_DIR=/models');
   });
 
-  it('has an ENTRYPOINT whose script, sources and dependencies are in the final image', () => {
+  it('runs compiled JavaScript: ENTRYPOINT is dist/main.js, built from the sources in the build stage', () => {
     const entry = JSON.parse(all(final, 'ENTRYPOINT').at(-1)!.args) as string[];
-    expect(entry[0]).toBe('node');
-    const script = entry[1]!;
-    expect(isFile(script), script).toBe(true);
-    expect(pathInStage(stages, final, script)).toBe(`/app/${script}`);
-    // The entry package and every workspace package it depends on: manifest and sources.
+    const dir = workspaceDir(workspace)!;
+    expect(entry.slice(0, 2)).toEqual(['node', `${dir}/dist/main.js`]);
+    expect(packageJson(dir).bin?.[`squeezegate-${which}`]).toBe('./dist/main.js');
+    const compile = build!.instructions.find((i) => i.keyword === 'RUN' && /\btsc -b\b/.test(i.args));
+    expect(compile?.args).toContain(`${dir}/tsconfig.build.json`);
+    // The entry package and every workspace package it depends on: sources into the build stage,
+    // manifest and dist/ into the final one.
     const pending = [workspace];
     const seen = new Set<string>();
     while (pending.length > 0) {
       const name = pending.pop()!;
       if (seen.has(name)) continue;
       seen.add(name);
-      const dir = workspaceDir(name)!;
-      const pkg = packageJson(dir);
-      for (const file of ['package.json', pkg.exports?.['.'] ?? 'src/index.ts', 'src/main.ts']) {
-        const p = path.posix.join(dir, file);
-        if (isFile(p)) expect(pathInStage(stages, final, p), p).toBe(`/app/${p}`);
-      }
-      pending.push(...Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@squeezegate/')));
+      const d = workspaceDir(name)!;
+      expect(isFile(`${d}/src/index.ts`)).toBe(true);
+      expect(pathInStage(stages, build!, `${d}/src/index.ts`), d).toBe(`/app/${d}/src/index.ts`);
+      expect(pathInStage(stages, final, `${d}/package.json`), d).toBe(`/app/${d}/package.json`);
+      const dist = copiesOf(final).find(
+        (c) => c.from === build!.name && c.sources.includes(`/app/${d}/dist`),
+      );
+      expect(dist?.dest, `${d}/dist`).toBe(`/app/${d}/dist`);
+      pending.push(
+        ...Object.keys(packageJson(d).dependencies ?? {}).filter((x) => x.startsWith('@squeezegate/')),
+      );
     }
-    expect(script.startsWith(`${workspaceDir(workspace)}/`)).toBe(true);
     expect(copiesOf(final).some((c) => c.sources.includes('/app/node_modules'))).toBe(true);
   });
 
-  it('installs with npm ci --omit=dev after the manifests and .npmrc, before the sources, keeping tsx', () => {
-    const order = build!.instructions;
+  it('installs the runtime with npm ci --omit=dev after the manifests and .npmrc, with no TypeScript loader', () => {
+    const order = deps!.instructions;
     const install = order.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
     expect(install).toBeGreaterThan(0);
     const command = order[install]!.args;
     expect(command).toMatch(/--omit=dev/);
     expect(command).toContain(`--workspace=${workspace}`);
-    const copied = copiesOf(build!);
+    const copied = copiesOf(deps!);
     const before = copied.filter((c) => c.index < install).flatMap((c) => c.sources);
     // npm ci refuses a lock file whose workspaces are not all present.
-    for (const dir of workspaceDirs) expect(before).toContain(`${dir}/package.json`);
+    for (const d of workspaceDirs) expect(before).toContain(`${d}/package.json`);
     expect(before).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', '.npmrc']));
     expect(readRepoFile('.npmrc')).toMatch(/^onnxruntime-node-install=skip$/m);
-    const after = copied.filter((c) => c.index > install).flatMap((c) => c.sources);
-    expect(after.length).toBeGreaterThan(0);
-    for (const src of after) expect(src, 'sources after the install layer').toMatch(/\/(src|bin)$/);
-    // The bin runs the TypeScript sources through tsx, so tsx must survive --omit=dev.
-    const dir = workspaceDir(workspace)!;
-    const script = JSON.parse(all(final, 'ENTRYPOINT').at(-1)!.args)[1] as string;
-    expect(readRepoFile(script)).toMatch(/from 'tsx\//);
-    expect(packageJson(dir).dependencies).toHaveProperty('tsx');
+    // Plain node on compiled JavaScript: no package needs tsx at run time.
+    for (const d of workspaceDirs) expect(packageJson(d).dependencies ?? {}).not.toHaveProperty('tsx');
   });
 
   it(`exposes ${exposes.join(', ') || 'no port'}${which === 'gateway' ? ' and checks /healthz with node' : ''}`, () => {

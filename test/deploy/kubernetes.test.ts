@@ -5,7 +5,7 @@ import path from 'node:path';
 import { GatewayConfigSchema } from '@squeezegate/shared';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { isFile, parseYamlDocuments, pathInStage } from './deploy-files.ts';
+import { copiesOf, isFile, parseYamlDocuments, pathInStage } from './deploy-files.ts';
 import {
   byKind,
   ConfigMap,
@@ -63,11 +63,17 @@ describe('Kubernetes manifests', () => {
       byKind('Secret', Secret).metadata.name,
     ]);
 
-    // The init container runs a script of the repository that is in the image.
+    // The init container runs a compiled script of the repository that is in the image: its
+    // source is compiled in the build stage, whose dist/ the final stage copies.
     const fetch = pod.initContainers?.find((c) => c.name === 'fetch-models');
-    const script = fetch?.command?.find((a) => a.endsWith('.ts')) ?? '';
-    expect(isFile(script), script).toBe(true);
-    expect(pathInStage(stagesOf('gateway'), finalStage('gateway'), script)).toBe(`/app/${script}`);
+    const script = fetch?.command?.find((a) => a.endsWith('.js')) ?? '';
+    const [pkgDir, rest] = script.split('/dist/') as [string, string];
+    const source = `${pkgDir}/src/${rest.replace(/\.js$/, '.ts')}`;
+    expect(isFile(source), source).toBe(true);
+    const stages = stagesOf('gateway');
+    expect(pathInStage(stages, stages.find((s) => s.name === 'build')!, source)).toBe(`/app/${source}`);
+    const dist = copiesOf(finalStage('gateway')).find((c) => c.sources.includes(`/app/${pkgDir}/dist`));
+    expect(dist?.dest).toBe(`/app/${pkgDir}/dist`);
     const images = (kustomization.images ?? []).map((i) => i.name);
     for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
       expect(images).toContain(c.image.split(':')[0]);

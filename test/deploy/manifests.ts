@@ -134,7 +134,8 @@ export const packageJson = (dir: string) =>
   JSON.parse(readRepoFile(path.join(dir, 'package.json'))) as {
     name: string;
     workspaces?: string[];
-    exports?: Record<string, string>;
+    exports?: Record<string, unknown>;
+    bin?: Record<string, string>;
     dependencies?: Record<string, string>;
   };
 export const workspaceDirs = packageJson('.').workspaces ?? [];

@@ -6,7 +6,7 @@ import { runNode } from '../support/cli.ts';
 import { datasetDir, haveRealModels, modelsDir, repoRoot } from '../support/env.ts';
 
 const BENCH = path.join(repoRoot, 'packages/bench/src/cascade/main.ts');
-const EDGE = path.join(repoRoot, 'packages/edge/bin/squeezegate-edge.js');
+const EDGE = path.join(repoRoot, 'packages/edge/dist/main.js');
 
 /** The user's shell, with the dataset variable left as the suite found it. */
 const cli = (args: string[]) => runNode(args, { ...process.env, SQUEEZEGATE_MODELS_DIR: modelsDir });
@@ -20,6 +20,7 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
     cache = path.join(work, 'cache');
     const out = path.join(work, 'out');
     const args = [
+      '--conditions=source',
       '--import',
       'tsx',
       BENCH,

@@ -8,9 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runNode as runCli, userEnv } from '../support/cli.ts';
 import { datasetDir, haveRealModels, repoRoot } from '../support/env.ts';
 
-const EDGE = path.join(repoRoot, 'packages/edge/bin/squeezegate-edge.js');
-const GATEWAY = path.join(repoRoot, 'packages/gateway/bin/squeezegate-gateway.js');
-const DEMO = path.join(repoRoot, 'packages/demo/src/main.ts');
+const EDGE = path.join(repoRoot, 'packages/edge/dist/main.js');
+const GATEWAY = path.join(repoRoot, 'packages/gateway/dist/main.js');
+const DEMO = path.join(repoRoot, 'packages/demo/dist/main.js');
 
 describe.skipIf(!haveRealModels)('command lines, as a user runs them', () => {
   const children: ChildProcess[] = [];
@@ -22,8 +22,6 @@ describe.skipIf(!haveRealModels)('command lines, as a user runs them', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'sg-demo-'));
     const json = path.join(dir, 'summary.json');
     const { code, stdout, stderr } = await runCli([
-      '--import',
-      'tsx',
       DEMO,
       '--dataset',
       datasetDir,
@@ -57,8 +55,6 @@ describe.skipIf(!haveRealModels)('command lines, as a user runs them', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'sg-demo-'));
     const json = path.join(dir, 'summary.json');
     const { code, stderr } = await runCli([
-      '--import',
-      'tsx',
       DEMO,
       '--dataset',
       datasetDir,
@@ -90,14 +86,14 @@ describe.skipIf(!haveRealModels)('command lines, as a user runs them', () => {
       await copyFile(path.join(datasetDir, f), path.join(dir, f));
     }
     const json = path.join(dir, 'summary.json');
-    const { code, stderr } = await runCli(['--import', 'tsx', DEMO, '--dataset', dir, '--json', json]);
+    const { code, stderr } = await runCli([DEMO, '--dataset', dir, '--json', json]);
     expect(code, stderr).toBe(0);
     const summary = JSON.parse(await readFile(json, 'utf8'));
     expect(summary).toMatchObject({ frames: 3, edgeTop1: null, cascadeTop1: null, cloudTop1: null });
   });
 
   it('npm start with no dataset says where to get one and how to point at it', async () => {
-    const { code, stderr } = await runCli(['--import', 'tsx', DEMO]);
+    const { code, stderr } = await runCli([DEMO]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/--dataset <dir>/);
     expect(stderr).toMatch(/SQUEEZEGATE_DATASET_DIR/);

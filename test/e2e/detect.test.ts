@@ -16,7 +16,7 @@ import {
   testLogger,
 } from '../support/env.ts';
 
-const EDGE = path.join(repoRoot, 'packages/edge/bin/squeezegate-edge.js');
+const EDGE = path.join(repoRoot, 'packages/edge/dist/main.js');
 
 describe.skipIf(!haveDetectionModels || !haveRealModels)('the detect task end to end', () => {
   it('squeezegate-edge --task detect through a gateway: every frame a result, every payload in the ledger', async () => {

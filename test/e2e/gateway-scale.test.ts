@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { datasetDir, haveRealModels, modelsDir, repoRoot, testLogger } from '../support/env.ts';
 
-const GATEWAY_BIN = path.join(repoRoot, 'packages/gateway/bin/squeezegate-gateway.js');
+const GATEWAY_BIN = path.join(repoRoot, 'packages/gateway/dist/main.js');
 const MODEL = 'mobilenetv2-12-int8';
 const TENCH = path.join(datasetDir, 'n01440764_tench.jpg');
 const argmax = (xs: readonly number[]) => xs.reduce((best, x, i) => (x > xs[best]! ? i : best), 0);

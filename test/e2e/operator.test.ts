@@ -69,7 +69,7 @@ describe.skipIf(!haveRealModels)('operator view: Prometheus metrics, configurati
     const { stdout } = await run(
       process.execPath,
       [
-        path.join(repoRoot, 'packages/edge/bin/squeezegate-edge.js'),
+        path.join(repoRoot, 'packages/edge/dist/main.js'),
         '--print-config',
         '--source',
         datasetDir,

@@ -278,7 +278,7 @@ describe.skipIf(!haveRealModels)('squeezegate-gateway reloads its devices on SIG
     const { SQUEEZEGATE_DEVICES: _ignored, ...env } = process.env;
     const child = spawn(
       process.execPath,
-      [path.join(repoRoot, 'packages/gateway/bin/squeezegate-gateway.js'), '--config', file],
+      [path.join(repoRoot, 'packages/gateway/dist/main.js'), '--config', file],
       {
         cwd: repoRoot,
         env: { ...env, SQUEEZEGATE_MODELS_DIR: modelsDir },

@@ -22,7 +22,7 @@ describe.skipIf(!haveRealModels)('graceful shutdown of an agent', () => {
     const agent = spawn(
       process.execPath,
       [
-        path.join(repoRoot, 'packages/edge/bin/squeezegate-edge.js'),
+        path.join(repoRoot, 'packages/edge/dist/main.js'),
         ...['--gateway', gateway.edgeUrl, '--device-id', 'cam-s', '--token', 'shutdown-token-1'],
         ...['--source', datasetDir, '--fps', '20', '--policy', 'always', '--deadline-ms', '5000'],
       ],
