@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createEdgeRuntime, type EdgeRuntime, type FrameRecord } from '@squeezegate/edge';
+import { createEdgeRuntime, createGatewayLink, type EdgeRuntime, type FrameRecord } from '@squeezegate/edge';
 import { createGateway, type Gateway } from '@squeezegate/gateway';
-import { EdgeConfigSchema, GatewayConfigSchema } from '@squeezegate/shared';
+import { EdgeConfigSchema, GatewayConfigSchema, type Stats } from '@squeezegate/shared';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { datasetDir, haveRealModels, modelsDir, repoRoot, testLogger } from '../support/env.ts';
@@ -22,6 +22,41 @@ if (!haveChromium && process.env.CI) {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+type CameraStats = NonNullable<Stats['cameras']>[number];
+const T = Date.UTC(2024, 4, 1, 12, 0, 0);
+/** What a camera agent reports: two cameras, one with a label that must show as text. */
+const CAMERAS: CameraStats[] = [
+  {
+    id: 'lot-east',
+    source: 'rtsp',
+    decoded: 12_345,
+    analysed: 2469,
+    inferred: 611,
+    reused: 1801,
+    dropped: 57,
+    restarts: 2,
+    gapMs: 4250,
+    tracksOpen: 3,
+    events: [
+      { type: 'new', label: 'car', trackId: 'lot-east-41', at: T },
+      { type: 'end', label: 'person', trackId: 'lot-east-38', at: T + 2000 },
+    ],
+  },
+  {
+    id: 'desk',
+    source: 'file',
+    decoded: 900,
+    analysed: 180,
+    inferred: 40,
+    reused: 140,
+    dropped: 0,
+    restarts: 0,
+    gapMs: 0,
+    tracksOpen: 0,
+    events: [{ type: 'scene', label: '<img src=x onerror="window.__cam=1">', trackId: null, at: T + 1000 }],
+  },
+];
 
 describe.skipIf(!haveRealModels || !haveChromium)('operator dashboard in a real browser', () => {
   let gateway: Gateway;
@@ -185,6 +220,97 @@ describe.skipIf(!haveRealModels || !haveChromium)('operator dashboard in a real 
       expect(await other.getByTestId('tile-frames').textContent()).toBe(String(FRAMES));
     } finally {
       await other.close();
+    }
+  });
+  it('shows each camera of a camera agent with its counts and latest events', async () => {
+    expect(await page.getByTestId('camera-row').count()).toBe(0);
+    const link = await createGatewayLink({
+      url: gateway.edgeUrl,
+      deviceId: DEVICE,
+      token: DEVICE_TOKEN,
+      logger: testLogger,
+    });
+    try {
+      expect(link.state).toBe('open');
+      link.report({ frames: 2649, offloaded: 30, capturedBytes: 1000, sentBytes: 100, cameras: CAMERAS });
+      const camera = (id: string) => page.locator(`[data-testid="camera-row"][data-camera-id="${id}"]`);
+      await expect.poll(() => page.getByTestId('camera-row').count(), { timeout: 10_000 }).toBe(2);
+      const read = (id: string) =>
+        camera(id).evaluate((tr) => {
+          const text = (t: string) => tr.querySelector(`[data-testid="${t}"]`)?.textContent ?? null;
+          return {
+            device: tr.getAttribute('data-device-id'),
+            camera: text('camera-id'),
+            source: text('camera-source'),
+            decoded: text('camera-decoded'),
+            analysed: text('camera-analysed'),
+            inferred: text('camera-inferred'),
+            reused: text('camera-reused'),
+            dropped: text('camera-dropped'),
+            restarts: text('camera-restarts'),
+            gap: text('camera-gap'),
+            tracks: text('camera-tracksOpen'),
+            last: text('camera-last-event'),
+          };
+        });
+      expect(await read('lot-east')).toEqual({
+        device: DEVICE,
+        camera: 'lot-east',
+        source: 'rtsp',
+        decoded: '12,345',
+        analysed: '2,469',
+        inferred: '611',
+        reused: '1,801',
+        dropped: '57',
+        restarts: '2',
+        gap: '4.3 s',
+        tracks: '3',
+        last: 'end person',
+      });
+      expect(await read('desk')).toMatchObject({ decoded: '900', dropped: '0', restarts: '0', tracks: '0' });
+      // Sorted by camera id within the device.
+      expect(await page.getByTestId('camera-id').allTextContents()).toEqual(['desk', 'lot-east']);
+
+      // The latest events of all cameras, newest first; labels from the network stay text.
+      const events = await page
+        .getByTestId('camera-event-row')
+        .evaluateAll((trs) =>
+          trs.map((tr) =>
+            ['camera-event-camera', 'camera-event-type', 'camera-event-label', 'camera-event-track'].map(
+              (t) => tr.querySelector(`[data-testid="${t}"]`)?.textContent ?? null,
+            ),
+          ),
+        );
+      expect(events).toEqual([
+        ['lot-east', 'end', 'person', 'lot-east-38'],
+        ['desk', 'scene', CAMERAS[1]!.events[0]!.label, '–'],
+        ['lot-east', 'new', 'car', 'lot-east-41'],
+      ]);
+      expect(await page.locator('[data-testid="camera-events-body"] img').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as { __cam?: number }).__cam)).toBeUndefined();
+
+      // The same report is on /metrics.
+      const metrics = await (
+        await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+      ).text();
+      const labels = `device="${DEVICE}",camera="lot-east"`;
+      expect(metrics).toContain(`squeezegate_camera_frames_total{${labels},stage="dropped"} 57\n`);
+      expect(metrics).toContain(`squeezegate_camera_tracks_open{${labels}} 3\n`);
+
+      // Camera stats outside the protocol's bounds leave the report, not the link.
+      link.report({
+        frames: 2700,
+        offloaded: 31,
+        capturedBytes: 1000,
+        sentBytes: 100,
+        cameras: [{ ...CAMERAS[0]!, id: 'lot/east' }],
+      });
+      await expect.poll(() => cell('device-frames').textContent(), { timeout: 10_000 }).toBe('2,700');
+      expect(link.state).toBe('open');
+      expect(await page.getByTestId('camera-row').count()).toBe(0);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await link.close();
     }
   });
 });

@@ -9,6 +9,7 @@ import {
   type ResultMessage,
   ServerMessageSchema,
   type Stats,
+  StatsSchema,
   type Welcome,
 } from '@squeezegate/shared';
 import type { Logger } from 'pino';
@@ -59,7 +60,10 @@ export interface GatewayLink {
     options: { deadlineMs: number },
   ): Promise<{ answer: LinkAnswer; bytesSent: number }>;
   stats(): LinkStats;
-  /** Sends the agent's running totals (fire and forget; dropped when the link is down). */
+  /**
+   * Sends the agent's running totals, with per-camera stats when given (fire and forget; dropped
+   * when the link is down). Camera stats that break the protocol's bounds are left out, and logged once.
+   */
   report(stats: Omit<Stats, 'type'>): void;
   close(): Promise<void>;
 }
@@ -117,6 +121,7 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
   let closing = false;
   let attempt = 0;
   let reconnectTimer: NodeJS.Timeout | null = null;
+  let cameraStatsRefused = false;
   // The live connection's TCP socket: what it wrote counts until it closes, then joins the total.
   let liveTcp: Socket | null = null;
   const stats = {
@@ -326,7 +331,23 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     },
     report(totals) {
       if (state !== 'open' || ws?.readyState !== WebSocket.OPEN) return;
-      const n = send(JSON.stringify({ type: 'stats', ...totals } satisfies Stats));
+      let message: Stats = { type: 'stats', ...totals };
+      // The gateway closes a link that sends a malformed message: camera stats outside the
+      // protocol's bounds are left out of the report rather than costing every frame in flight.
+      const checked = message.cameras ? StatsSchema.safeParse(message) : null;
+      if (checked && !checked.success) {
+        const { cameras, ...rest } = message;
+        message = rest;
+        if (!cameraStatsRefused) {
+          const issue = checked.error.issues[0];
+          log.warn(
+            { cameras: cameras?.length, path: issue?.path.join('.'), issue: issue?.message },
+            'camera stats outside the protocol; reports go without them',
+          );
+        }
+        cameraStatsRefused = true;
+      }
+      const n = send(JSON.stringify(message));
       stats.reportBytes += n;
     },
     async close() {

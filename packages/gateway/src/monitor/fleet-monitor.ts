@@ -1,5 +1,11 @@
 import type { ClassScore, Stats } from '@squeezegate/shared';
 
+/**
+ * One camera of a device, as its agent last reported it (the protocol's CameraStats: running
+ * totals since the agent started, open tracks, the latest events).
+ */
+export type CameraView = NonNullable<Stats['cameras']>[number];
+
 /** One connected (or recently seen) device, as the operator sees it. */
 export interface DeviceView {
   deviceId: string;
@@ -17,6 +23,8 @@ export interface DeviceView {
   /** Frames the gateway answered for this device, and their latency at the gateway (queue + inference). */
   answered: number;
   latencyMs: { p50: number | null; p95: number | null };
+  /** Per camera, from the last report; empty for an agent that sends none. */
+  cameras: readonly CameraView[];
 }
 
 /** One offloaded frame: what the edge said and what the cloud said. */
@@ -81,6 +89,7 @@ export function createFleetMonitor(options: { now?: () => number } = {}): FleetM
         capturedBytes: 0,
         sentBytes: 0,
         answered: 0,
+        cameras: [],
         latencies: [],
       };
       devices.set(deviceId, d);
@@ -105,6 +114,8 @@ export function createFleetMonitor(options: { now?: () => number } = {}): FleetM
         offloaded: stats.offloaded,
         capturedBytes: stats.capturedBytes,
         sentBytes: stats.sentBytes,
+        // The last report is the truth: one without cameras means the agent has none now.
+        cameras: stats.cameras ?? [],
       });
       changed();
     },

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatcherStats } from '../inference/batcher.ts';
+import { registerCameraMetrics } from './camera-metrics.ts';
 import type { FleetMonitor } from './fleet-monitor.ts';
 
 export interface GatewayMetrics {
@@ -118,6 +119,7 @@ export function createGatewayMetrics(options: {
     'Bytes the agent sent for offloaded frames (last report)',
     (d) => d.sentBytes,
   );
+  registerCameraMetrics(registry, options.monitor);
   return {
     registry,
     frame(outcome, seconds, cloudConfidence) {

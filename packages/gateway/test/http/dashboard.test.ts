@@ -6,6 +6,7 @@ import {
   type FleetMonitor,
   type FleetSnapshot,
 } from '@squeezegate/gateway';
+import type { Stats } from '@squeezegate/shared';
 import { Hono } from 'hono';
 import { describe, expect, it, vi } from 'vitest';
 
@@ -189,6 +190,7 @@ describe('dashboard snapshot', () => {
           bytesSaved: 160_000,
           answered: 2,
           latencyMs: { p50: 3, p95: 12 },
+          cameras: [],
         },
       ],
       recent: [
@@ -213,6 +215,34 @@ describe('dashboard snapshot', () => {
       ],
     });
   });
+
+  it("carries each device's cameras from its last report", async () => {
+    const { app, monitor } = mounted();
+    const camera: NonNullable<Stats['cameras']>[number] = {
+      id: 'lobby',
+      source: 'v4l2',
+      decoded: 300,
+      analysed: 60,
+      inferred: 21,
+      reused: 37,
+      dropped: 2,
+      restarts: 1,
+      gapMs: 800,
+      tracksOpen: 1,
+      events: [{ type: 'new', label: 'person', trackId: '3', at: T0 - 500 }],
+    };
+    monitor.reportStats('cam-1', {
+      type: 'stats',
+      frames: 60,
+      offloaded: 5,
+      capturedBytes: 1,
+      sentBytes: 0,
+      cameras: [camera],
+    });
+    const snap = (await (await app.request('/dashboard/snapshot')).json()) as FleetSnapshot;
+    expect(snap.devices[0]?.frames).toBe(60);
+    expect(snap.devices[0]?.cameras).toEqual([camera]);
+  });
 });
 
 describe('dashboard page', () => {
@@ -232,6 +262,10 @@ describe('dashboard page', () => {
         'chart-bytes',
         'decisions',
         'decisions-body',
+        'cameras',
+        'cameras-body',
+        'camera-events',
+        'camera-events-body',
       ]) {
         expect(html).toContain(`data-testid="${id}"`);
       }
@@ -242,6 +276,10 @@ describe('dashboard page', () => {
         'device-offload-rate',
         'decision-row',
         'decision-cloud',
+        'camera-row',
+        'camera-device',
+        'camera-event-row',
+        'camera-event-label',
       ]) {
         expect(html).toContain(`'data-testid': '${id}'`);
       }

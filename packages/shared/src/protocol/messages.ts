@@ -95,6 +95,55 @@ export const FrameHeaderSchema = z
   })
   .strict();
 
+/** At most this many cameras in one stats report, and this many latest events per camera. */
+export const MAX_CAMERAS = 64;
+export const MAX_CAMERA_EVENTS = 10;
+
+/** A camera's name within its agent: it becomes a Prometheus label and an MQTT topic level. */
+export const CameraIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._-]+$/, 'camera id: letters, digits, ".", "_" or "-"');
+
+/** One of a camera's latest events: a track's start, update or end, or a change of scene label. */
+export const CameraEventSchema = z
+  .object({
+    type: z.enum(['new', 'update', 'end', 'scene']),
+    label: z.string().max(200),
+    /** The track the event is about; null for a scene change. */
+    trackId: z.string().min(1).max(64).nullable(),
+    /** Epoch milliseconds. */
+    at: z.number().nonnegative(),
+  })
+  .strict();
+
+const count = z.number().int().nonnegative();
+
+/**
+ * One camera's running totals since the agent started. `source` says what kind of source it is,
+ * never where: a URL may carry credentials.
+ */
+export const CameraStatsSchema = z
+  .object({
+    id: CameraIdSchema,
+    source: z.enum(['file', 'rtsp', 'http', 'v4l2', 'folder']),
+    /** Frames out of the decoder; analysed at the analysis rate; through the model; reused by the scene gate. */
+    decoded: count,
+    analysed: count,
+    inferred: count,
+    reused: count,
+    /** Frames overwritten before they were decided (the newest frame wins). */
+    dropped: count,
+    restarts: count,
+    /** Total time without frames between a source's failure and its restart. */
+    gapMs: z.number().nonnegative(),
+    tracksOpen: count,
+    /** The latest events, oldest first. */
+    events: z.array(CameraEventSchema).max(MAX_CAMERA_EVENTS),
+  })
+  .strict();
+
 /** The edge's running totals, sent now and then so the gateway sees frames that never left. */
 export const StatsSchema = z
   .object({
@@ -103,6 +152,19 @@ export const StatsSchema = z
     offloaded: z.number().int().nonnegative(),
     capturedBytes: z.number().int().nonnegative(),
     sentBytes: z.number().int().nonnegative(),
+    /** Per camera, from camera agents; older agents send none. */
+    cameras: z
+      .array(CameraStatsSchema)
+      .max(MAX_CAMERAS)
+      .superRefine((cameras, ctx) => {
+        const seen = new Set<string>();
+        for (const [i, c] of cameras.entries()) {
+          if (seen.has(c.id))
+            ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate camera id "${c.id}"` });
+          seen.add(c.id);
+        }
+      })
+      .optional(),
   })
   .strict();
 
@@ -115,6 +177,8 @@ export type ResultMessage = z.infer<typeof ResultSchema>;
 export type ErrorMessage = z.infer<typeof ErrorSchema>;
 export type FrameHeader = z.infer<typeof FrameHeaderSchema>;
 export type Stats = z.infer<typeof StatsSchema>;
+export type CameraStats = z.infer<typeof CameraStatsSchema>;
+export type CameraEvent = z.infer<typeof CameraEventSchema>;
 export type ClientTextMessage = z.infer<typeof ClientTextMessageSchema>;
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 

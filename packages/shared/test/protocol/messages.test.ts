@@ -49,6 +49,23 @@ const score = { index: 207, label: 'golden retriever', p: 0.83 };
 const result = { type: 'result', frameId: 'f-1', model: 'mobilenetv2-12-int8', top: [score], inferMs: 12.5 };
 const error = { type: 'error', code: 'IMAGE_UNDECODABLE', message: 'cannot decode image', frameId: 'f-1' };
 const frame = { type: 'frame', frameId: 'f-1', seq: 0, view: 'crop', mime: 'image/jpeg' };
+const stats = { type: 'stats', frames: 120, offloaded: 9, capturedBytes: 1_200_000, sentBytes: 90_000 };
+const event = { type: 'new', label: 'car', trackId: 't-7', at: 1_700_000_000_000 };
+const camera = {
+  id: 'lot-east',
+  source: 'rtsp',
+  decoded: 600,
+  analysed: 120,
+  inferred: 40,
+  reused: 80,
+  dropped: 3,
+  restarts: 1,
+  gapMs: 2350.5,
+  tracksOpen: 2,
+  events: [event, { type: 'scene', label: 'parking lot', trackId: null, at: 1_700_000_000_500 }],
+};
+const withCamera = (patch: Record<string, unknown>) => ({ ...stats, cameras: [{ ...camera, ...patch }] });
+const withEvent = (patch: Record<string, unknown>) => withCamera({ events: [{ ...event, ...patch }] });
 
 const long = (n: number): string => 'a'.repeat(n);
 const valid = (target: Target, name: string, message: unknown): Case => ({ name, target, ok: true, message });
@@ -104,6 +121,72 @@ const CORPUS: Case[] = [
   valid('client', 'hello through the client union', hello),
   invalid('client', 'frame header as a text message', frame, 'type'),
   invalid('client', 'message without type', { protocol: 1 }, 'type'),
+
+  // stats (edge → gateway): running totals, and per camera from camera agents
+  valid('client', 'stats from an agent without cameras', stats),
+  valid('client', 'stats with one camera and its events', { ...stats, cameras: [camera] }),
+  valid('client', 'stats with an empty camera list', { ...stats, cameras: [] }),
+  valid('client', 'camera without events', withCamera({ events: [] })),
+  valid('client', 'camera id of 64 characters', withCamera({ id: long(64) })),
+  valid('client', 'camera id with . _ -', withCamera({ id: 'Lot_1.east-B' })),
+  ...['file', 'rtsp', 'http', 'v4l2', 'folder'].map((source) =>
+    valid('client', `camera source ${source}`, withCamera({ source })),
+  ),
+  ...['new', 'update', 'end', 'scene'].map((type) =>
+    valid('client', `camera event ${type}`, withEvent({ type })),
+  ),
+  valid('client', 'ten events', withCamera({ events: Array.from({ length: 10 }, () => event) })),
+  valid('client', '64 cameras', {
+    ...stats,
+    cameras: Array.from({ length: 64 }, (_, i) => ({ ...camera, id: `cam-${i}` })),
+  }),
+  valid('client', 'event label of 200 characters', withEvent({ label: long(200) })),
+  valid('client', 'track id of 64 characters', withEvent({ trackId: long(64) })),
+  invalid(
+    'client',
+    '65 cameras',
+    { ...stats, cameras: Array.from({ length: 65 }, (_, i) => ({ ...camera, id: `cam-${i}` })) },
+    'cameras',
+  ),
+  invalid(
+    'client',
+    'two cameras with one id',
+    { ...stats, cameras: [camera, { ...camera }] },
+    'duplicate camera id "lot-east"',
+  ),
+  invalid('client', 'cameras as an object', { ...stats, cameras: camera }, 'cameras'),
+  invalid('client', 'empty camera id', withCamera({ id: '' }), 'cameras[0].id'),
+  invalid('client', 'camera id over 64 characters', withCamera({ id: long(65) }), 'cameras[0].id'),
+  invalid('client', 'camera id with a slash', withCamera({ id: 'lot/east' }), 'camera id: letters, digits'),
+  invalid('client', 'camera id with a space', withCamera({ id: 'lot east' }), 'camera id: letters, digits'),
+  invalid(
+    'client',
+    'camera source as a URL',
+    withCamera({ source: 'rtsp://u:p@cam/1' }),
+    'cameras[0].source',
+  ),
+  invalid('client', 'negative decoded count', withCamera({ decoded: -1 }), 'cameras[0].decoded'),
+  invalid('client', 'fractional dropped count', withCamera({ dropped: 1.5 }), 'cameras[0].dropped'),
+  invalid('client', 'restarts as a string', withCamera({ restarts: '1' }), 'cameras[0].restarts'),
+  invalid('client', 'negative gap', withCamera({ gapMs: -3 }), 'cameras[0].gapMs'),
+  invalid('client', 'missing open tracks', withCamera({ tracksOpen: undefined }), 'cameras[0].tracksOpen'),
+  invalid('client', 'missing events', withCamera({ events: undefined }), 'cameras[0].events'),
+  invalid(
+    'client',
+    'eleven events',
+    withCamera({ events: Array.from({ length: 11 }, () => event) }),
+    'cameras[0].events',
+  ),
+  invalid('client', 'extra key in a camera', withCamera({ url: 'rtsp://cam/1' }), 'Unrecognized key: "url"'),
+  invalid('client', 'unknown event type', withEvent({ type: 'start' }), 'cameras[0].events[0].type'),
+  invalid('client', 'event label over 200 characters', withEvent({ label: long(201) }), 'events[0].label'),
+  invalid('client', 'event without track id key', withEvent({ trackId: undefined }), 'events[0].trackId'),
+  invalid('client', 'empty track id', withEvent({ trackId: '' }), 'events[0].trackId'),
+  invalid('client', 'numeric track id', withEvent({ trackId: 7 }), 'events[0].trackId'),
+  invalid('client', 'negative event time', withEvent({ at: -1 }), 'events[0].at'),
+  invalid('client', 'extra key in an event', withEvent({ box: [0, 0, 1, 1] }), 'Unrecognized key: "box"'),
+  invalid('client', 'stats with a negative frame count', { ...stats, frames: -1 }, 'frames'),
+  invalid('client', 'stats with an extra key', { ...stats, uptime: 5 }, 'Unrecognized key: "uptime"'),
 
   // welcome (gateway → edge)
   valid('server', 'welcome', welcome),
