@@ -1,6 +1,6 @@
 // A live gateway (real model, port 0) against ten thousand malformed, truncated, oversized and
 // mutated messages and images, while an honest device keeps sending a real frame every 50 ms.
-// Every case is rebuilt from SEED and its index (fuzz-cases.ts), so a failure names what to replay.
+// Every case is rebuilt from SEED and its index (fuzz/cases.ts), so a failure names what to replay.
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
@@ -15,9 +15,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { datasetDir, haveRealModels, modelsDir, testLogger } from '../support/env.ts';
+import { buildAssets } from './fuzz/assets.ts';
+import { makeCase, schedule } from './fuzz/cases.ts';
 import {
   type Assets,
-  buildAssets,
   type Category,
   type ChurnPlan,
   type Expect,
@@ -25,13 +26,11 @@ import {
   type FuzzCase,
   HONEST_DEVICE,
   MAX_PAYLOAD,
-  makeCase,
   PLAN,
   type RawPlan,
   SEED,
-  schedule,
   type Wire,
-} from './fuzz-cases.ts';
+} from './fuzz/plan.ts';
 
 /** Cases in flight at once: enough to overlap decodes with protocol work on 2 cores. */
 const WORKERS = 6;
