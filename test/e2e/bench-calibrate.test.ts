@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,10 +15,39 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
   let work: string;
   let cache: string;
 
-  it('bench:cascade writes results.csv, results.json (with the headline), table.md and chart.svg', async () => {
+  it('bench:cascade refuses a docs file without its markers before measuring anything', async () => {
     work = await mkdtemp(path.join(tmpdir(), 'sg-bench-'));
     cache = path.join(work, 'cache');
+    const doc = path.join(work, 'unmarked.md');
+    await writeFile(doc, '# Benchmarks\n');
+    const r = await cli([
+      '--conditions=source',
+      '--import',
+      'tsx',
+      BENCH,
+      '--dataset',
+      datasetDir,
+      '--doc',
+      doc,
+      '--cache-dir',
+      cache,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('bench:cascade: invalid configuration');
+    expect(r.stderr).toContain('unmarked.md has no <!-- bench:cascade:start -->');
+    await expect(stat(cache)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('bench:cascade writes results.csv, results.json (with the headline), table.md and chart.svg, its docs section and its README rows', async () => {
     const out = path.join(work, 'out');
+    const doc = path.join(work, 'docs', 'benchmarks.md');
+    const readme = path.join(work, 'README.md');
+    await mkdir(path.dirname(doc));
+    await writeFile(
+      doc,
+      '# Benchmarks\n\n## Policies\n\n<!-- bench:cascade:start -->\nstale\n<!-- bench:cascade:end -->\n',
+    );
+    await writeFile(readme, '# x\n\n<!-- bench:headline:start -->\n<!-- bench:headline:end -->\n');
     const args = [
       '--conditions=source',
       '--import',
@@ -32,6 +61,10 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
       out,
       '--cache-dir',
       cache,
+      '--doc',
+      doc,
+      '--readme',
+      readme,
     ];
     const first = await cli(args);
     expect(first.code, first.stderr).toBe(0);
@@ -59,11 +92,34 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
     expect(await readFile(path.join(out, 'table.md'), 'utf8')).toMatch(/\| policy \| original \|/);
     expect((await readFile(path.join(out, 'chart.svg'), 'utf8')).startsWith('<svg')).toBe(true);
 
+    // The docs section: the chart relative to the doc, then the same tables as table.md.
+    const section = await readFile(doc, 'utf8');
+    expect(section).not.toContain('stale');
+    expect(section).toContain(
+      '<!-- bench:cascade:start -->\n![cascade top-1 against offload fraction](../out/chart.svg)',
+    );
+    expect(section).toContain((await readFile(path.join(out, 'table.md'), 'utf8')).trimEnd());
+    // The README rows: the headline's figures, linked to the section's heading.
+    const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+    const rows = () =>
+      readFile(readme, 'utf8').then((t) =>
+        t
+          .split('\n')
+          .filter((l) => l.includes('bench:cascade'))
+          // The run's date ends each row; a re-run may fall on the next day.
+          .map((l) => l.replace(/, \d{4}-\d{2}-\d{2} \|$/, ' |')),
+      );
+    const written = await rows();
+    expect(written).toHaveLength(3);
+    expect(written[0]).toContain(`| ${pct(h.edgeTop1)} | [bench:cascade](docs/benchmarks.md#policies) |`);
+    expect(written[1]).toContain(`| ${pct(h.cloudTop1)} |`);
+
     // The re-run reads every prediction from the cache: same numbers.
     const second = await cli(args);
     expect(second.code, second.stderr).toBe(0);
     const again = JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8'));
     expect(again.headline).toEqual(results.headline);
+    expect(await rows()).toEqual(written);
   });
 
   it('calibrate writes a config fragment that the agent then runs with', async () => {

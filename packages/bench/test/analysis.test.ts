@@ -1,8 +1,10 @@
 import {
   analyse,
   type CascadeResults,
+  cascadeHeadline,
   type MachineInfo,
-  spliceReadme,
+  MissingMarkersError,
+  spliceSection,
   toChartSvg,
   toCsv,
   toMarkdown,
@@ -296,21 +298,39 @@ describe('report', () => {
     expect(svg).toContain('offload fraction');
   });
 
-  it('spliceReadme: replaces the section between the markers and only that', () => {
-    const readme = 'intro\n<!-- bench:cascade:start -->\nold table\n<!-- bench:cascade:end -->\noutro\n';
-    const spliced = spliceReadme(readme, 'new table');
+  it('spliceSection: replaces the section between the markers and only that', () => {
+    const doc = 'intro\n<!-- bench:cascade:start -->\nold table\n<!-- bench:cascade:end -->\noutro\n';
+    const spliced = spliceSection(doc, 'new table\n', 'cascade');
     expect(spliced).toBe(
       'intro\n<!-- bench:cascade:start -->\nnew table\n<!-- bench:cascade:end -->\noutro\n',
     );
     // Splicing again with the same section changes nothing.
-    expect(spliceReadme(spliced, 'new table')).toBe(spliced);
+    expect(spliceSection(spliced, 'new table', 'cascade')).toBe(spliced);
   });
 
-  it('spliceReadme: throws without both markers in order', () => {
-    expect(() => spliceReadme('no markers here', 'x')).toThrow(/bench:cascade:start/);
-    expect(() => spliceReadme('<!-- bench:cascade:start --> only', 'x')).toThrow(/section/);
-    expect(() => spliceReadme('<!-- bench:cascade:end --> <!-- bench:cascade:start -->', 'x')).toThrow(
-      /section/,
+  it('spliceSection: throws a MissingMarkersError naming the file without both markers in order', () => {
+    expect(() => spliceSection('no markers here', 'x', 'cascade', 'docs/x.md')).toThrow(
+      /docs\/x\.md has no <!-- bench:cascade:start -->/,
     );
+    expect(() => spliceSection('<!-- bench:cascade:start --> only', 'x', 'cascade')).toThrow(
+      MissingMarkersError,
+    );
+    expect(() =>
+      spliceSection('<!-- bench:cascade:end --> <!-- bench:cascade:start -->', 'x', 'cascade'),
+    ).toThrow(/section/);
+  });
+
+  it('cascadeHeadline: edge, cloud and the offload that keeps 99 %, from the results', () => {
+    const rows = cascadeHeadline(r);
+    const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+    expect(rows.map((x) => x.value)).toEqual([
+      pct(r.edgeTop1),
+      pct(r.cloudTop1),
+      `${pct(r.headline.offloadFor99PctOfCloud[r.headline.best!]!)} of frames, ${pct(r.headline.bytesRatioAt99!)} of the bytes`,
+    ]);
+    expect(rows[0]!.figure).toContain(`${FRAMES} labelled frames`);
+    expect(rows[2]!.figure).toContain(`best rule: ${r.headline.best}`);
+    const never = cascadeHeadline({ ...r, headline: { ...r.headline, best: null, bytesRatioAt99: null } });
+    expect(never[2]!.value).toBe('not reached');
   });
 });

@@ -1,11 +1,11 @@
-import { spliceReadme } from '@squeezegate/bench';
+import { spliceSection } from '@squeezegate/bench';
 import { type DetectionMetrics, DetectSchema, PrivacySchema } from '@squeezegate/shared';
 import { describe, expect, it } from 'vitest';
 import { cascadeRows, type FrameCost } from '../src/detect/cascade.ts';
 import { stillFound } from '../src/detect/privacy.ts';
 import type { DetectBenchResults, TilingRow } from '../src/detect/results.ts';
 import { ratio, spread } from '../src/detect/stats.ts';
-import { detectTable, goalVerdict, tilingVerdict } from '../src/detect/table.ts';
+import { detectHeadline, detectTable, goalVerdict, tilingVerdict } from '../src/detect/table.ts';
 
 const metrics = (tp: number, fp: number, fn: number): DetectionMetrics => ({
   tp,
@@ -196,12 +196,21 @@ describe('detectTable', () => {
       rows: [
         {
           images: 'face photos',
-          payload: 'frame at 320 px short side',
+          payload: 'frame at 320 px short side, blur',
           samples: 30,
           redactionMs: { p50: 8, p95: 12, n: 30 },
           payloadsWithFaces: 10,
           facesObscured: 336,
           residual: { found: 187, stillFound: 1 },
+        },
+        {
+          images: 'ImageNet (300, one in 3)',
+          payload: 'frame at 320 px short side, pixelate',
+          samples: 900,
+          redactionMs: { p50: 4, p95: 9.5, n: 900 },
+          payloadsWithFaces: 90,
+          facesObscured: 160,
+          residual: { found: 113, stillFound: 0 },
         },
       ],
     },
@@ -212,6 +221,14 @@ describe('detectTable', () => {
       rows: [
         { faces: 'off', top1: 0.8, vsPlain: 1, top1WithFaces: 0.7, top1Others: 0.84, meanBytes: 12600 },
         { faces: 'blur', top1: 0.76, vsPlain: 0.95, top1WithFaces: 0.6, top1Others: null, meanBytes: 12100 },
+        {
+          faces: 'pixelate',
+          top1: 0.77,
+          vsPlain: 0.96,
+          top1WithFaces: 0.62,
+          top1Others: 0.8,
+          meanBytes: 12200,
+        },
       ],
     },
   };
@@ -233,19 +250,37 @@ describe('detectTable', () => {
       '| **all** | 1 | 0 | 1 | 0 | 0 | 4.0 kB | 1.0 kB | 0.3 kB | **6.3 %** | 25.0 % |',
     );
     expect(table).toContain(
-      'frame at 320 px short side: **misses** the goal of under 5 ms (p50 8.0 ms, p95 12.0 ms)',
+      'frame at 320 px short side, blur: **misses** the goal of under 5 ms (p50 8.0 ms, p95 12.0 ms)',
     );
-    expect(table).toContain('of 187 faces found on the unredacted payloads, **1** are still found');
+    expect(table).toContain('of 300 faces found on the unredacted payloads, **1** are still found');
     expect(table).toContain(
       '| faces | cloud top-1 | vs plain | top-1 on the 50 crops with a face obscured | top-1 on the other 250 |',
     );
     expect(table).toContain('| blur | **76.0 %** | 0.95x | 60.0 % | — | 12.1 kB |');
     expect(table).not.toMatch(/NaN|undefined|null/);
   });
-  it('splices into the README between the detect markers', () => {
-    const readme = 'intro\n<!-- bench:detect:start -->\nSTALE SECTION\n<!-- bench:detect:end -->\nrest\n';
-    const out = spliceReadme(readme, table, 'detect');
-    expect(out).toContain(`<!-- bench:detect:start -->\n${table}\n<!-- bench:detect:end -->\nrest`);
+  it('splices into a docs file between the detect markers', () => {
+    const doc = 'intro\n<!-- bench:detect:start -->\nSTALE SECTION\n<!-- bench:detect:end -->\nrest\n';
+    const out = spliceSection(doc, table, 'detect');
+    expect(out).toContain(`<!-- bench:detect:start -->\n${table.trimEnd()}\n<!-- bench:detect:end -->\nrest`);
     expect(out).not.toContain('STALE SECTION');
+  });
+  it('gives the README its headline rows from the same figures', () => {
+    expect(detectHeadline(results)).toEqual([
+      {
+        figure:
+          'Uplink of the object-level detect cascade (yolox-nano-416, 1 frames), of every frame as captured',
+        value: '6.3 %',
+      },
+      {
+        figure: 'Time face redaction (pixelate) adds to a frame at 320 px short side, p50 / p95',
+        value: '4.0 / 9.5 ms',
+      },
+      { figure: 'Faces still found after redaction', value: '1 of 300' },
+      {
+        figure: 'Cloud top-1 on 224 crops, faces redacted (pixelate) against not',
+        value: '77.0 % against 80.0 %',
+      },
+    ]);
   });
 });

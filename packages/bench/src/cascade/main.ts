@@ -1,87 +1,33 @@
 #!/usr/bin/env node
 // `npm run bench:cascade`: the trade-off bench of every offload policy, measure and payload.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { type CloudVariant, predictDataset, SourceError } from '@squeezegate/edge';
-import { ModelLoadError, resolveModelsDir } from '@squeezegate/shared';
+import { ModelLoadError } from '@squeezegate/shared';
 import cliProgress from 'cli-progress';
 import { describeMachine, machineInfo } from '../machine.ts';
+import { publish, relativeLink } from '../publish.ts';
 import { analyse } from './analysis.ts';
-import { spliceReadme, toChartSvg, toCsv, toMarkdown } from './report.ts';
+import { cascadeConfigFromCli } from './config.ts';
+import { cascadeHeadline, toChartSvg, toCsv, toMarkdown } from './report.ts';
 
-const HELP = `Usage: npm run bench:cascade -- [options]
-
-One inference pass of the edge and cloud models over a labelled set (cached per model and image,
-so a re-run only sweeps), then every policy and measure swept against the baselines.
-
-Options:
-  --dataset <dir>        labelled images [SQUEEZEGATE_DATASET_DIR]
-  --out <dir>            where results.csv, results.json, table.md, chart.svg go (default bench-results/cascade)
-  --models-dir <dir>     [SQUEEZEGATE_MODELS_DIR] (default ./models)
-  --cache-dir <dir>      inference cache (default .cache/squeezegate)
-  --limit <n>            only the first n images
-  --fps <n>              capture rate the rate/budget policies are simulated at (default 10)
-  --price-gb <usd>       uplink price per GB (default 2, cellular IoT)
-  --price-1k <usd>       price per 1000 cloud inferences (default 0.1)
-  --readme <file>        also refresh the bench section of this README
-  -h, --help
-
-Examples:
-  npm run bench:cascade -- --dataset ../shared/datasets/imagenet-sample
-  npm run bench:cascade -- --out docs/bench/cascade --readme README.md
-`;
-
-const round6 = (_: string, v: unknown) =>
-  typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(6)) : v;
-
-const VARIANTS: CloudVariant[] = ['captured', 'frame-q85', 'crop-q95', 'crop-q85', 'crop-q75', 'crop-q50'];
+const cli = await cascadeConfigFromCli(process.argv.slice(2), process.env);
+if (cli.kind === 'exit') {
+  process.stdout.write(cli.stdout);
+  process.stderr.write(cli.stderr);
+  process.exit(cli.code);
+}
+const { dataset, out, prices, fps, limit, doc, readme } = cli.config;
 
 function fail(code: number, message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(code);
 }
 
-const { values } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        dataset: { type: 'string' },
-        out: { type: 'string' },
-        'models-dir': { type: 'string' },
-        'cache-dir': { type: 'string' },
-        limit: { type: 'string' },
-        fps: { type: 'string' },
-        'price-gb': { type: 'string' },
-        'price-1k': { type: 'string' },
-        readme: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    return fail(2, `${(err as Error).message}\n\n${HELP}`);
-  }
-})();
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-const dataset =
-  values.dataset ??
-  process.env.SQUEEZEGATE_DATASET_DIR ??
-  fail(2, `no dataset: pass --dataset <dir> or set SQUEEZEGATE_DATASET_DIR\n\n${HELP}`);
-const positive = (name: string, raw: string | undefined, fallback: number) => {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  return n > 0 ? n : fail(2, `--${name} must be a positive number, got "${raw}"`);
-};
-const out = values.out ?? 'bench-results/cascade';
-const prices = {
-  perGb: positive('price-gb', values['price-gb'], 2),
-  per1kInferences: positive('price-1k', values['price-1k'], 0.1),
-};
-const fps = positive('fps', values.fps, 10);
-const limit = values.limit === undefined ? undefined : positive('limit', values.limit, 0);
+const round6 = (_: string, v: unknown) =>
+  typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(6)) : v;
+
+const VARIANTS: CloudVariant[] = ['captured', 'frame-q85', 'crop-q95', 'crop-q85', 'crop-q75', 'crop-q50'];
 const machine = machineInfo();
 process.stderr.write(`machine: ${describeMachine(machine)}\n`);
 
@@ -93,9 +39,9 @@ try {
   const started = performance.now();
   const set = await predictDataset({
     dir: dataset,
-    modelsDir: resolveModelsDir({ configured: values['models-dir'] ?? process.env.SQUEEZEGATE_MODELS_DIR }),
+    modelsDir: cli.config.modelsDir,
     variants: VARIANTS,
-    cacheDir: values['cache-dir'] ?? '.cache/squeezegate',
+    cacheDir: cli.config.cacheDir,
     limit,
     onProgress: (done, total) => {
       if (done === 1) bar.start(total, 0);
@@ -136,17 +82,19 @@ try {
   await writeFile(path.join(out, 'results.csv'), toCsv(rows));
   await writeFile(path.join(out, 'table.md'), table);
   await writeFile(path.join(out, 'chart.svg'), chart);
-  if (values.readme) {
-    const chartRef = path
-      .relative(path.dirname(values.readme), path.join(out, 'chart.svg'))
-      .split(path.sep)
-      .join('/');
-    const section = `![cascade top-1 against offload fraction](${chartRef})\n\n${table}`;
-    await writeFile(values.readme, spliceReadme(await readFile(values.readme, 'utf8'), section));
-  }
+  const chartRef = relativeLink(doc ?? path.join(out, 'table.md'), path.join(out, 'chart.svg'));
+  const written = await publish({
+    bench: 'cascade',
+    section: `![cascade top-1 against offload fraction](${chartRef})\n\n${table}`,
+    headline: cascadeHeadline(results),
+    date: machine.date.slice(0, 10),
+    doc,
+    readme,
+    fallbackLink: path.join(out, 'table.md'),
+  });
   process.stdout.write(`${table}\n`);
   process.stderr.write(
-    `inference pass ${(inferenceMs / 1000).toFixed(1)} s (cached after the first run); results in ${out}/\n`,
+    `inference pass ${(inferenceMs / 1000).toFixed(1)} s (cached after the first run); results in ${out}/${written.length ? `; refreshed ${written.join(', ')}` : ''}\n`,
   );
 } catch (err) {
   bar.stop();

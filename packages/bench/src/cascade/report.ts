@@ -1,6 +1,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { describeMachine, type MachineInfo } from '../machine.ts';
+import type { HeadlineRow } from '../publish.ts';
 import type { CascadeResults, Prices, Row } from './analysis.ts';
 
 const COLUMNS: (keyof Row)[] = [
@@ -24,7 +25,7 @@ export function toCsv(rows: readonly Row[]): string {
 const pct = (v: number | null | undefined) => (v == null ? '—' : `${(v * 100).toFixed(1)} %`);
 const kb = (v: number) => `${(v / 1000).toFixed(1)} kB`;
 
-/** The tables for the README: policies at the 99 % point, baselines, payload shaping. */
+/** The bench's section of docs/benchmarks.md: policies at the 99 % point, baselines, payload shaping. */
 export function toMarkdown(
   r: CascadeResults,
   context: { machine: MachineInfo; prices: Prices; command: string },
@@ -183,12 +184,21 @@ export async function toChartSvg(r: CascadeResults, payload = 'original'): Promi
   }
 }
 
-/** Replaces a README's bench section (between `<!-- bench:NAME:start -->` and `…:end -->`) with fresh output. */
-export function spliceReadme(readme: string, section: string, name = 'cascade'): string {
-  const START = `<!-- bench:${name}:start -->`;
-  const END = `<!-- bench:${name}:end -->`;
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`README has no ${START} … ${END} section`);
-  return `${readme.slice(0, a + START.length)}\n${section}\n${readme.slice(b)}`;
+/** The cascade's rows of the README's headline table. */
+export function cascadeHeadline(r: CascadeResults): HeadlineRow[] {
+  const h = r.headline;
+  return [
+    {
+      figure: `Top-1, SqueezeNet 1.1 alone on the device (${r.frames} labelled frames)`,
+      value: pct(h.edgeTop1),
+    },
+    { figure: 'Top-1, every frame sent to the cloud model (MobileNetV2 int8)', value: pct(h.cloudTop1) },
+    {
+      figure: `Frames sent to keep 99 % of the cloud's top-1 (best rule${h.best ? `: ${h.best}` : ''}, payload ${h.payload})`,
+      value:
+        h.best === null
+          ? 'not reached'
+          : `${pct(h.offloadFor99PctOfCloud[h.best])} of frames, ${pct(h.bytesRatioAt99)} of the bytes`,
+    },
+  ];
 }

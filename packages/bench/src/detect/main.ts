@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench:detect`: the edge detectors, tiling, the object-level cascade's uplink bytes and
 // what face redaction costs in time and in cloud accuracy, all offline (no gateway).
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { createPrivacyGuard, openDirectorySource, type PrivacyGuard, SourceError } from '@squeezegate/edge';
 import {
   createOnnxClassifier,
@@ -17,45 +16,25 @@ import {
   PayloadSchema,
   PrivacySchema,
   resolveModel,
-  resolveModelsDir,
 } from '@squeezegate/shared';
-import { spliceReadme } from '../cascade/report.ts';
 import { describeMachine, machineInfo } from '../machine.ts';
+import { publish } from '../publish.ts';
 import { measureCascade } from './cascade.ts';
+import { detectBenchConfigFromCli } from './config.ts';
 import { measureDetectors, measureTiling } from './detectors.ts';
 import { measureImagenet, measureRedaction, redactionPayloads } from './privacy.ts';
 import type { DetectBenchResults } from './results.ts';
 import { isFacePhoto, isKitti, loadDetectionSample } from './sample.ts';
-import { detectTable } from './table.ts';
+import { detectHeadline, detectTable } from './table.ts';
 
-const HELP = `Usage: npm run bench:detect -- [options]
-
-Offline, on the detection sample and the ImageNet sample (no gateway):
-  1. every detector's detect() latency (against YOLOX-Nano), detections per frame, P/R/AP@0.5;
-  2. tiling auto against off on the KITTI frames;
-  3. the bytes the object-level cascade sends (default detect and privacy config) against
-     sending every frame as captured and every frame as a q85 JPEG at 256 px short side;
-  4. what face redaction (UltraFace-320) costs a payload at 320 px short side and a 224 crop,
-     and whether the redacted faces can still be found;
-  5. the cloud classifier's top-1 on crop payloads plain, blurred and pixelated.
-
-Options:
-  --dataset <dir>     detection sample (labels.json, images/) [SQUEEZEGATE_DETECTION_DATASET_DIR]
-                      (default ../shared/datasets/detection-sample)
-  --imagenet <dir>    labelled ImageNet sample (manifest.csv) [SQUEEZEGATE_DATASET_DIR]
-                      (default ../shared/datasets/imagenet-sample)
-  --models-dir <dir>  [SQUEEZEGATE_MODELS_DIR] (default ./models)
-  --runs <n>          latency repetitions over every image (default 3)
-  --limit <n>         ImageNet images for sections 4 and 5, spread evenly over the set (default 300)
-  --threads <n>       onnxruntime intra-op threads per session (default 1, as the edge agent)
-  --json <file>       write the figures as JSON
-  --out <dir>         write results.json and table.md there
-  --readme <file>     also refresh the detect bench section of this README
-  -h, --help
-
-Example:
-  SQUEEZEGATE_MODELS_DIR=../shared/models npm run bench:detect -- --out docs/bench/detect
-`;
+const cli = await detectBenchConfigFromCli(process.argv.slice(2), process.env);
+if (cli.kind === 'exit') {
+  process.stdout.write(cli.stdout);
+  process.stderr.write(cli.stderr);
+  process.exit(cli.code);
+}
+const { dataset, modelsDir, runs, limit, threads } = cli.config;
+const imagenetDir = cli.config.imagenet;
 
 /** The redaction goal: what privacy may add to a 320 px payload. */
 const GOAL = { shortSide: 320, ms: 5 } as const;
@@ -69,46 +48,6 @@ function fail(code: number, message: string): never {
   process.exit(code);
 }
 
-const { values } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        dataset: { type: 'string' },
-        imagenet: { type: 'string' },
-        'models-dir': { type: 'string' },
-        runs: { type: 'string' },
-        limit: { type: 'string' },
-        threads: { type: 'string' },
-        json: { type: 'string' },
-        out: { type: 'string' },
-        readme: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    return fail(2, `${(err as Error).message}\n\n${HELP}`);
-  }
-})();
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-const int = (name: 'runs' | 'limit' | 'threads', fallback: number) => {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  return Number.isInteger(n) && n > 0 ? n : fail(2, `--${name} must be a positive integer, got "${raw}"`);
-};
-const dataset =
-  values.dataset ?? process.env.SQUEEZEGATE_DETECTION_DATASET_DIR ?? '../shared/datasets/detection-sample';
-const imagenetDir =
-  values.imagenet ?? process.env.SQUEEZEGATE_DATASET_DIR ?? '../shared/datasets/imagenet-sample';
-const modelsDir = resolveModelsDir({
-  configured: values['models-dir'] ?? process.env.SQUEEZEGATE_MODELS_DIR,
-});
-const runs = int('runs', 3);
-const limit = int('limit', 300);
-const threads = int('threads', 1);
 const machine = machineInfo();
 const log = (line: string) => process.stderr.write(`${line}\n`);
 log(`machine: ${describeMachine(machine)}`);
@@ -276,15 +215,22 @@ try {
   const round6 = (_: string, v: unknown) =>
     typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(6)) : v;
   const report = `${JSON.stringify(results, round6, 2)}\n`;
-  if (values.json) await writeFile(values.json, report);
-  if (values.out) {
-    await mkdir(values.out, { recursive: true });
-    await writeFile(path.join(values.out, 'results.json'), report);
-    await writeFile(path.join(values.out, 'table.md'), table);
+  const { json, out } = cli.config;
+  if (json) await writeFile(json, report);
+  if (out) {
+    await mkdir(out, { recursive: true });
+    await writeFile(path.join(out, 'results.json'), report);
+    await writeFile(path.join(out, 'table.md'), table);
   }
-  if (values.readme) {
-    await writeFile(values.readme, spliceReadme(await readFile(values.readme, 'utf8'), table, 'detect'));
-  }
+  await publish({
+    bench: 'detect',
+    section: table,
+    headline: detectHeadline(results),
+    date: machine.date.slice(0, 10),
+    doc: cli.config.doc,
+    readme: cli.config.readme,
+    fallbackLink: out && path.join(out, 'table.md'),
+  });
   process.stdout.write(`${table}\n`);
   log(`total ${seconds(started)} s`);
 } catch (err) {

@@ -1,4 +1,5 @@
 import { describeMachine } from '../machine.ts';
+import type { HeadlineRow } from '../publish.ts';
 import type { DetectBenchResults, DetectorRow, RedactionRow, TilingRow } from './results.ts';
 import type { Spread } from './stats.ts';
 
@@ -62,7 +63,7 @@ const tilingRow = (r: TilingRow) =>
 const redactionRow = (r: RedactionRow) =>
   `| ${r.images} | ${r.payload} | ${r.samples} | **${spreadMs(r.redactionMs)}** | ${r.payloadsWithFaces} | ${r.facesObscured} | ${r.residual.found} → ${r.residual.stillFound} |`;
 
-/** The README section: every figure comes from `results`. */
+/** The bench's section of docs/benchmarks.md: every figure comes from `results`. */
 export function detectTable(r: DetectBenchResults): string {
   const s = r.settings;
   const sets = Object.entries(s.sets)
@@ -75,10 +76,7 @@ export function detectTable(r: DetectBenchResults): string {
   const all = c.rows.at(-1);
   const pc = r.privacyCost;
   const pa = r.privacyAccuracy;
-  const residual = pc.rows.reduce(
-    (t, x) => ({ found: t.found + x.residual.found, still: t.still + x.residual.stillFound }),
-    { found: 0, still: 0 },
-  );
+  const residual = residualOf(r);
   const goalRows = pc.rows.filter((x) => x.payload.includes(`${pc.goal.shortSide} px`));
   return [
     `Produced by \`${r.command}\` on ${describeMachine(r.machine)}, ${r.machine.date.slice(0, 10)}, in ${r.runtimeS.toFixed(0)} s: ${s.frames} detection sample images (${sets}), ${s.limit} ImageNet sample images (one in ${s.stride}), ${s.runs} latency runs, ${s.threads} onnxruntime thread(s) per session.`,
@@ -133,4 +131,52 @@ export function detectTable(r: DetectBenchResults): string {
     ),
     '',
   ].join('\n');
+}
+
+const residualOf = (r: DetectBenchResults) =>
+  r.privacyCost.rows.reduce(
+    (t, x) => ({ found: t.found + x.residual.found, still: t.still + x.residual.stillFound }),
+    { found: 0, still: 0 },
+  );
+
+/** The detection bench's rows of the README's headline table. */
+export function detectHeadline(r: DetectBenchResults): HeadlineRow[] {
+  const c = r.cascade;
+  const pc = r.privacyCost;
+  const mode = c.privacy.faces;
+  const all = c.rows.at(-1);
+  // The goal's payload in the default mode, on the last (largest) set of images measured.
+  const cost = pc.rows.findLast(
+    (x) => x.payload.includes(`${pc.goal.shortSide} px`) && x.payload.endsWith(mode),
+  );
+  const residual = residualOf(r);
+  const plain = r.privacyAccuracy.rows.find((x) => x.faces === 'off');
+  const redacted = r.privacyAccuracy.rows.find((x) => x.faces === mode);
+  return [
+    ...(all
+      ? [
+          {
+            figure: `Uplink of the object-level detect cascade (${c.detector}, ${all.frames} frames), of every frame as captured`,
+            value: pct(all.vsCaptured),
+          },
+        ]
+      : []),
+    ...(cost
+      ? [
+          {
+            figure: `Time face redaction (${mode}) adds to a ${cost.payload.replace(`, ${mode}`, '')}, p50 / p95`,
+            value: `${spreadMs(cost.redactionMs)} ms`,
+          },
+        ]
+      : []),
+    { figure: 'Faces still found after redaction', value: `${residual.still} of ${residual.found}` },
+    ...(plain && redacted
+      ? [
+          {
+            figure: `Cloud top-1 on ${c.cloudView.centerCrop} crops, faces redacted (${mode}) against not`,
+            value: `${pct(redacted.top1)} against ${pct(plain.top1)}`,
+          },
+        ]
+      : []),
+  ];
 }
