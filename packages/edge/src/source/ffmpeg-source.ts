@@ -190,7 +190,7 @@ export function createFfmpegSource(options: FfmpegSourceOptions): FrameSource {
     if (stallTimer !== null) timers.clearTimeout(stallTimer);
     restartTimer = null;
     stallTimer = null;
-    core.channel.end();
+    core.channel.end({ discard: true });
     closing = current === null ? Promise.resolve() : current.stop('closed', killGraceMs);
     await closing;
     log.debug(core.stats(), 'camera closed');

@@ -27,7 +27,7 @@ export interface Gap {
 export interface SourceStats {
   /** Frames read from the camera, delivered or dropped. */
   decoded: number;
-  /** Frames overwritten in the latest-frame slot before the consumer took them. */
+  /** Frames overwritten in the latest-frame slot before the consumer took them, or left untaken at close. */
   dropped: number;
   /** Times the camera was reopened after a failure. */
   restarts: number;
@@ -46,7 +46,11 @@ export interface FrameSource {
   /** The frames; one iteration per source. Ends at the end of a file, on `close()` or on abort. */
   frames(options?: { signal?: AbortSignal }): AsyncIterable<CapturedFrame>;
   stats(): SourceStats;
-  /** Stops intake and ends any child process (SIGTERM, then SIGKILL); idempotent. */
+  /**
+   * Stops intake and ends any child process (SIGTERM, then SIGKILL, awaiting its exit);
+   * idempotent. Frames read but not yet taken are counted as dropped (and passed to `onDrop`),
+   * so `decoded` = taken + `dropped` once closed.
+   */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -56,7 +60,7 @@ export type Scale = { shortSide: number } | { longSide: number };
 
 /** Callbacks a source reports to, so the agent can record drops and gaps. */
 export interface SourceHooks {
-  /** A frame overwritten in the latest-frame slot (live sources only). */
+  /** A frame overwritten in the latest-frame slot (live sources), or left untaken at close. */
   onDrop?: ((frame: CapturedFrame) => void) | undefined;
   /** Called when a gap opens (`to` null) and again when it closes (`to` set). */
   onGap?: ((gap: Gap) => void) | undefined;

@@ -147,7 +147,7 @@ export function createSnapshotSource(options: SnapshotSourceOptions): FrameSourc
   async function close(): Promise<void> {
     if (closing !== null) return closing;
     stopping.abort();
-    core.channel.end();
+    core.channel.end({ discard: true });
     closing = loop ?? Promise.resolve();
     await closing;
   }

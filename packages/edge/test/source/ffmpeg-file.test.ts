@@ -25,7 +25,8 @@ const CLIPS = [
 ] as const;
 const SCALES: Scale[] = [{ shortSide: 256 }, { longSide: 416 }];
 
-describe.skipIf(!haveVideos)('ffmpeg source on video files', () => {
+// Deadlines are generous: decoding speed depends on the machine, never on what is tested.
+describe.skipIf(!haveVideos)('ffmpeg source on video files', { timeout: 180_000 }, () => {
   let tmp: string;
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(tmpdir(), 'sg-video-'));

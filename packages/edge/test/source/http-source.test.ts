@@ -73,7 +73,7 @@ async function fakeCamera(): Promise<FakeCamera> {
   };
 }
 
-describe('HTTP cameras', () => {
+describe('HTTP cameras', { timeout: 120_000 }, () => {
   let camera: FakeCamera | null = null;
   afterEach(async () => {
     await camera?.close();

@@ -237,6 +237,16 @@ describe('frame channel', () => {
     expect(taken).toBe(2);
   });
 
+  it('end({ discard }) hands untaken frames to onDrop and ends the consumer at once', async () => {
+    const dropped: number[] = [];
+    const ch = new FrameChannel<number>({ mode: 'queue', onDrop: (n) => dropped.push(n) });
+    ch.push(1);
+    ch.push(2);
+    ch.end({ discard: true });
+    expect(await ch.take()).toBeNull();
+    expect(dropped).toEqual([1, 2]);
+  });
+
   it('take() gives null when its signal aborts', async () => {
     const ch = new FrameChannel<number>({ mode: 'latest' });
     const controller = new AbortController();

@@ -40,9 +40,15 @@ export class FrameChannel<T> {
     this.items.push(item);
   }
 
-  /** No more frames: the consumer gets what is already here, then null. */
-  end(): void {
+  /**
+   * No more frames. The consumer gets what is already here, then null; with `discard`, it gets
+   * null at once and each untaken frame goes to `onDrop`, so none disappears uncounted.
+   */
+  end({ discard = false }: { discard?: boolean } = {}): void {
     this.ended = true;
+    if (discard) {
+      for (const item of this.items.splice(0)) this.options.onDrop?.(item);
+    }
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.(null);
