@@ -21,9 +21,12 @@ if (!haveVideos && process.env.CI) {
 }
 
 let ffmpeg: Promise<FfmpegInfo> | null = null;
-/** The ffmpeg the agent would find (the `@ffmpeg-installer/ffmpeg` static 4.1 here). */
+/**
+ * The ffmpeg the agent would find: the `@ffmpeg-installer/ffmpeg` static 4.1 here, or the one in
+ * SQUEEZEGATE_FFMPEG (e.g. Debian's 5.1 at /usr/bin/ffmpeg) to run these tests against it.
+ */
 export function testFfmpeg(): Promise<FfmpegInfo> {
-  ffmpeg ??= locateFfmpeg();
+  ffmpeg ??= locateFfmpeg({ env: process.env.SQUEEZEGATE_FFMPEG });
   return ffmpeg;
 }
 
