@@ -132,7 +132,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         }),
       );
     }
-    options.onStart?.(runtimes.reduce((n, rt) => n + rt.source.frames.length, 0));
+    options.onStart?.((await openDirectorySource({ dir: datasetDir, limit })).frames.length);
     await Promise.all(runtimes.map((rt) => rt.run(options.signal ? { signal: options.signal } : {})));
   } finally {
     await Promise.all(runtimes.map((rt) => rt.close()));

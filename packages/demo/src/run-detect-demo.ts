@@ -6,6 +6,7 @@ import {
   type DetectRecord,
   type DetectRuntime,
   type DetectSummary,
+  openDirectorySource,
   summarizeDetections,
 } from '@squeezegate/edge';
 import { createGateway } from '@squeezegate/gateway';
@@ -110,7 +111,7 @@ export async function runDetectDemo(
         }),
       );
     }
-    options.onStart?.(runtimes.reduce((n, rt) => n + rt.source.frames.length, 0));
+    options.onStart?.((await openDirectorySource({ dir: frames, limit })).frames.length);
     await Promise.all(runtimes.map((rt) => rt.run(options.signal ? { signal: options.signal } : {})));
   } finally {
     await Promise.all(runtimes.map((rt) => rt.close()));

@@ -1,13 +1,17 @@
-export type { DetectAgentOptions } from './agent/detect-agent.ts';
+export type { DetectAgent, DetectAgentOptions } from './agent/detect-agent.ts';
 export { createDetectAgent } from './agent/detect-agent.ts';
 export type { DetectRecord, FinalDetection, ObjectOffload } from './agent/detect-record.ts';
 export type { DetectSummary } from './agent/detect-summary.ts';
 export { summarizeDetections } from './agent/detect-summary.ts';
 export type { EdgeAgent, EdgeAgentOptions } from './agent/edge-agent.ts';
 export { createEdgeAgent } from './agent/edge-agent.ts';
-export type { Answer, CloudOutcome, FrameRecord } from './agent/frame-record.ts';
+export type { Answer, CloudOutcome, FrameRecord, TemporalDecision } from './agent/frame-record.ts';
+export type { AgentSteps } from './agent/replay.ts';
 export type { RunSummary } from './agent/summary.ts';
 export { percentile, summarize } from './agent/summary.ts';
+export type { CameraSourceKind } from './cameras/camera-stats.ts';
+export type { CameraLane, FrameStep, RunCamerasOptions } from './cameras/scheduler.ts';
+export { runCameras } from './cameras/scheduler.ts';
 export { CALIBRATE_HELP, formatCalibration, parseCalibrateArgs } from './cli/calibrate.ts';
 export { EDGE_HELP, edgeConfigFromCli } from './cli/edge-config.ts';
 export {
@@ -63,8 +67,74 @@ export type { Cut, Frame, Polygon, Region } from './privacy/redact.ts';
 export { classificationCut, padBox, renderPayload, squareAround } from './privacy/redact.ts';
 export type { DetectRuntime, DetectRuntimeOptions, EdgeRuntime, EdgeRuntimeOptions } from './runtime.ts';
 export { createDetectRuntime, createEdgeRuntime } from './runtime.ts';
+export type { EventSink, SinkStats } from './sinks/event-sink.ts';
+export { fanOut } from './sinks/event-sink.ts';
+export type { JsonlSinkOptions } from './sinks/jsonl-sink.ts';
+export { EventSinkError, openJsonlSink } from './sinks/jsonl-sink.ts';
+export type { MqttSink, MqttSinkOptions, MqttSinkStats } from './sinks/mqtt-sink.ts';
+export { createMqttSink } from './sinks/mqtt-sink.ts';
 export type { DirectorySource, DirectorySourceOptions, SourceFrame } from './source/directory-source.ts';
 export { openDirectorySource, SourceError } from './source/directory-source.ts';
+export type { FfmpegInfo, FfmpegOrigin, LocateFfmpegOptions } from './source/ffmpeg.ts';
+export { locateFfmpeg, packagedFfmpegPath, probeFfmpeg } from './source/ffmpeg.ts';
+export type { FfmpegSourceOptions } from './source/ffmpeg-source.ts';
+export { createFfmpegSource } from './source/ffmpeg-source.ts';
+export type {
+  BackoffOptions,
+  CapturedFrame,
+  FrameSource,
+  Gap,
+  Scale,
+  SourceHooks,
+  SourceStats,
+  Timers,
+} from './source/frame-source.ts';
+export type { FrameSourceSpec, SourceKind } from './source/open-source.ts';
+export { cameraIdFrom, classifySource, openFrameSource } from './source/open-source.ts';
+export { scaledSize } from './source/scale.ts';
+export type { SnapshotSourceOptions } from './source/snapshot-source.ts';
+export { createSnapshotSource } from './source/snapshot-source.ts';
+export { SourceError as CameraSourceError, SourceErrorCode } from './source/source-error.ts';
+export type { TrackEventBuilder, TrackEventOptions } from './temporal/events.ts';
+export { createTrackEventBuilder } from './temporal/events.ts';
+export type {
+  CameraEvent,
+  FrigateBox,
+  FrigateObject,
+  FrigateSnapshot,
+  SceneEvent,
+  SceneState,
+  TrackEvent,
+} from './temporal/frigate.ts';
+export type {
+  HoldReason,
+  OffloadDecision,
+  OffloadReason,
+  OffloadRuleOptions,
+  SentCrop,
+  UncertainBand,
+} from './temporal/offload-rule.ts';
+export { offloadDue } from './temporal/offload-rule.ts';
+export type { SceneEventBuilder, SceneEventOptions } from './temporal/scene-events.ts';
+export { createSceneEventBuilder } from './temporal/scene-events.ts';
+export type {
+  ChangeReason,
+  GateCounts,
+  GateDecision,
+  GateFrame,
+  SceneGate,
+  SceneGateOptions,
+} from './temporal/scene-gate.ts';
+export { createSceneGate } from './temporal/scene-gate.ts';
+export type {
+  BestFrame,
+  Track,
+  Tracker,
+  TrackerOptions,
+  TrackerUpdate,
+  TrackInput,
+} from './temporal/tracker.ts';
+export { createTracker } from './temporal/tracker.ts';
 export type {
   GatewayLink,
   GatewayLinkOptions,

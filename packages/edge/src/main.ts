@@ -17,7 +17,9 @@ import { CalibrationError, calibrate } from './evaluation/calibrate.ts';
 import { predictDataset } from './evaluation/predict-dataset.ts';
 import { PrivacyLedgerError } from './privacy/privacy-guard.ts';
 import { createDetectRuntime, createEdgeRuntime } from './runtime.ts';
+import { EventSinkError } from './sinks/jsonl-sink.ts';
 import { SourceError } from './source/directory-source.ts';
+import { SourceError as CameraSourceError } from './source/source-error.ts';
 
 const EXIT = { OK: 0, FAILED: 1, CONFIG: 2, MODELS: 3, SOURCE: 4, UNREACHABLE: 5, LEDGER: 6 } as const;
 
@@ -30,7 +32,8 @@ function configError(command: string, issues: readonly string[]): never {
 
 function knownFailure(err: unknown): number | null {
   if (err instanceof ModelLoadError) return EXIT.MODELS;
-  if (err instanceof SourceError) return EXIT.SOURCE;
+  if (err instanceof SourceError || err instanceof CameraSourceError) return EXIT.SOURCE;
+  if (err instanceof EventSinkError) return EXIT.LEDGER;
   if (err instanceof CalibrationError) return EXIT.UNREACHABLE;
   if (err instanceof PrivacyLedgerError) return EXIT.LEDGER;
   return null;
@@ -102,6 +105,12 @@ async function runAgent(argv: string[]): Promise<number> {
   }
   const logger = pino({ level: config.logLevel, redact: ['token', '*.token'] }, pino.destination(2));
   const out = config.output === '-' ? process.stdout : createWriteStream(config.output);
+  // A finite run (folders, files played once) keeps its records for the closing summary; a camera
+  // that runs for months must not, so its summary is its counts.
+  const sources = config.cameras?.map((c) => c.source) ?? [config.source!];
+  const finite = sources.every(
+    (src) => src.dir !== undefined || (/\.(mp4|mkv|avi|mov)$/i.test(src.url!) && !src.loop),
+  );
   const records: FrameRecord[] = [];
   const detections: DetectRecord[] = [];
   const write = (record: FrameRecord | DetectRecord) => out.write(`${JSON.stringify(record)}\n`);
@@ -120,7 +129,7 @@ async function runAgent(argv: string[]): Promise<number> {
             config,
             logger,
             onRecord: (record) => {
-              detections.push(record);
+              if (finite) detections.push(record);
               write(record);
             },
           })
@@ -128,7 +137,7 @@ async function runAgent(argv: string[]): Promise<number> {
             config,
             logger,
             onRecord: (record) => {
-              records.push(record);
+              if (finite) records.push(record);
               write(record);
             },
           });
@@ -139,9 +148,18 @@ async function runAgent(argv: string[]): Promise<number> {
       );
     }
     await runtime.run({ signal: controller.signal });
-    const summary = config.task === 'detect' ? summarizeDetections(detections) : summarize(records);
+    const summary = !finite
+      ? null
+      : config.task === 'detect'
+        ? summarizeDetections(detections)
+        : summarize(records);
     logger.info(
-      { summary, link: runtime.link?.stats(), privacyLedger: runtime.privacy.recorded },
+      {
+        summary,
+        cameras: runtime.cameraStats(),
+        link: runtime.link?.stats(),
+        privacyLedger: runtime.privacy.recorded,
+      },
       'run finished',
     );
   } catch (err) {

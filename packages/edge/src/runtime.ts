@@ -1,7 +1,9 @@
 import {
+  type CameraStats,
   type Classifier,
   createOnnxClassifier,
   type Detector,
+  definedOnly,
   type EdgeConfig,
   loadLabels,
   ModelLoadError,
@@ -11,20 +13,32 @@ import {
 import type { Logger } from 'pino';
 import { createDetectAgent } from './agent/detect-agent.ts';
 import type { DetectRecord } from './agent/detect-record.ts';
-import { createEdgeAgent, type EdgeAgent } from './agent/edge-agent.ts';
+import { createEdgeAgent } from './agent/edge-agent.ts';
 import type { FrameRecord } from './agent/frame-record.ts';
+import type { AgentSteps, Totals } from './agent/replay.ts';
+import { closeCameras, type OpenCamera, openCameras } from './cameras/camera-set.ts';
+import { runCameras } from './cameras/scheduler.ts';
 import { createPolicy } from './policy/create-policy.ts';
-import { createPrivacyGuard, type PrivacyGuard } from './privacy/privacy-guard.ts';
-import { type DirectorySource, openDirectorySource } from './source/directory-source.ts';
+import type { PrivacyGuard } from './privacy/privacy-guard.ts';
+import { type EventSink, fanOut } from './sinks/event-sink.ts';
+import { openSinks } from './sinks/open-sinks.ts';
+import type { Scale } from './source/frame-source.ts';
+import type { CameraEvent } from './temporal/frigate.ts';
+import { createSceneGate, type SceneGate, type SceneGateOptions } from './temporal/scene-gate.ts';
+import type { TrackerOptions } from './temporal/tracker.ts';
 import { createGatewayLink, type GatewayLink } from './transport/gateway-link.ts';
 import { openSpool } from './transport/spool.ts';
 
 interface RuntimeBase {
-  readonly source: DirectorySource;
+  /** The cameras: one for `source`, or each of `cameras`. */
+  readonly cameras: readonly OpenCamera[];
   readonly link: GatewayLink | null;
+  /** The first camera's privacy guard (every camera's, with one camera). */
   readonly privacy: PrivacyGuard;
-  /** Replays the source through the agent; resolves when every frame has its final result. */
+  /** Runs every camera through the agent; resolves when each has ended and every frame has its result. */
   run(options?: { signal?: AbortSignal }): Promise<void>;
+  /** Each camera's counts (what the stats message carries). */
+  cameraStats(): CameraStats[];
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -42,6 +56,8 @@ interface CommonOptions {
   logger: Logger;
   /** false runs edge-only, with no gateway. */
   connect?: boolean;
+  /** Every track and scene event of every camera (besides the configured sinks). */
+  onEvent?: (event: CameraEvent) => void;
 }
 
 export interface EdgeRuntimeOptions extends CommonOptions {
@@ -56,37 +72,41 @@ export interface DetectRuntimeOptions extends CommonOptions {
   detector?: Detector;
 }
 
-/** What every task needs: the source, the privacy guard (with its face detector), the link. */
-async function openCommon(options: CommonOptions) {
+/** The face detector (shared by every camera), named as the reason to start when it is missing. */
+async function openFaces(config: Readonly<EdgeConfig>): Promise<Detector | null> {
+  const privacies = [
+    config.privacy,
+    ...(config.cameras ?? []).flatMap((c) => (c.privacy ? [c.privacy] : [])),
+  ];
+  if (privacies.every((p) => p.faces === 'off')) return null;
+  return openDetector({
+    id: config.privacy.faceModel,
+    modelsDir: config.modelsDir,
+    threads: config.privacy.faceThreads,
+  }).catch((err: unknown) => {
+    if (!(err instanceof ModelLoadError)) throw err;
+    throw new ModelLoadError(
+      err.code,
+      err.file,
+      `${err.message} (The face detector redacts faces before any pixel leaves; --faces off runs without it.)`,
+      { cause: err },
+    );
+  });
+}
+
+/** What every task needs: the cameras, their privacy guards (sharing the face detector), the link, the event sinks. */
+async function openCommon(options: CommonOptions, scale: Scale) {
   const { config, logger, connect = true } = options;
-  const source = await openDirectorySource(config.source);
-  const faces =
-    config.privacy.faces === 'off'
-      ? null
-      : await openDetector({
-          id: config.privacy.faceModel,
-          modelsDir: config.modelsDir,
-          threads: config.privacy.faceThreads,
-        }).catch((err: unknown) => {
-          if (!(err instanceof ModelLoadError)) throw err;
-          throw new ModelLoadError(
-            err.code,
-            err.file,
-            `${err.message} (The face detector redacts faces before any pixel leaves; --faces off runs without it.)`,
-            { cause: err },
-          );
-        });
-  let privacy: PrivacyGuard;
+  const faces = await openFaces(config);
+  let cameras: OpenCamera[];
   try {
-    privacy = await createPrivacyGuard({
-      config: config.privacy,
-      faceDetector: faces,
-      onLedgerError: (err) => logger.error({ err }, 'privacy ledger write failed'),
-    });
+    cameras = await openCameras({ config, scale, faces, logger });
   } catch (err) {
     await faces?.close();
     throw err;
   }
+  const sinks = await openSinks(config.video, logger);
+  const events: EventSink = fanOut(sinks);
   const spool = config.spool ? await openSpool(config.spool) : null;
   if (spool?.stale)
     logger.warn({ stale: spool.stale, dir: config.spool?.dir }, 'removed stale spooled frames');
@@ -102,17 +122,30 @@ async function openCommon(options: CommonOptions) {
           logger.info({ frameId, label: result.top[0]?.label }, 'late cloud answer; the final result stands'),
       })
     : null;
+  const onEvent = (camera: OpenCamera) => (event: CameraEvent) => {
+    camera.counter.event(event);
+    events.write(event);
+    options.onEvent?.(event);
+  };
   const close = async () => {
+    await closeCameras(cameras);
     await link?.close();
-    await privacy.close();
+    await events.close();
     await faces?.close();
   };
-  return { source, privacy, link, close };
+  return { cameras, link, onEvent, close };
 }
 
+type Common = Awaited<ReturnType<typeof openCommon>>;
+
+/** The agent's start, in frame ids: a restarted agent never reuses an id the gateway answered. */
+const runIdNow = () => Date.now().toString(36);
+
 function runtimeOf(
-  common: Awaited<ReturnType<typeof openCommon>>,
-  agent: EdgeAgent,
+  common: Common,
+  config: Readonly<EdgeConfig>,
+  logger: Logger,
+  agents: readonly AgentSteps[],
   closeModel: () => Promise<void>,
 ): RuntimeBase {
   let closed: Promise<void> | null = null;
@@ -123,19 +156,50 @@ function runtimeOf(
     })();
     return closed;
   };
+  const lanes = common.cameras.map((camera, k) => ({ source: camera.source, step: agents[k]!.step }));
   return {
-    source: common.source,
+    cameras: common.cameras,
     link: common.link,
-    privacy: common.privacy,
-    run: (runOptions) => agent.run(common.source, runOptions),
+    privacy: common.cameras[0]!.privacy,
+    cameraStats: () => common.cameras.map((c) => c.counter.stats()),
+    async run({ signal } = {}) {
+      await runCameras(lanes, { maxInFlight: config.maxInFlight, log: logger, signal });
+      for (const agent of agents) agent.flush();
+    },
     close,
     [Symbol.asyncDispose]: close,
   };
 }
 
+/** Shared running totals of every camera of this device, sent with each camera's counts. */
+function sharedTotals(common: Common) {
+  const totals: Totals = { frames: 0, offloaded: 0, capturedBytes: 0, sentBytes: 0 };
+  const video = common.cameras.some((c) => c.video) || common.cameras.length > 1;
+  const report = () =>
+    common.link?.report({
+      ...totals,
+      ...(video ? { cameras: common.cameras.map((c) => c.counter.stats()) } : {}),
+    });
+  return { totals, report };
+}
+
+/** Each camera's records: counted for its stats, then handed on. */
+const counted =
+  <R extends { decision: { kind: string } }>(camera: OpenCamera, onRecord: (r: R) => void) =>
+  (r: R) => {
+    camera.counter.count(r.decision);
+    onRecord(r);
+  };
+
+/** The scene gate of a video camera, from the config (null: off, or not a video camera). */
+const gateFor = (camera: OpenCamera, config: Readonly<EdgeConfig>): SceneGate | null => {
+  const { enabled, ...thresholds } = config.video.gate;
+  return camera.video && enabled ? createSceneGate(definedOnly(thresholds) as SceneGateOptions) : null;
+};
+
 /**
  * Wires one classifying agent from its config: verifies and loads the edge model and the face
- * detector, opens the frame source, connects to the gateway. Throws ModelLoadError / SourceError
+ * detector, opens every camera, connects to the gateway. Throws ModelLoadError / SourceError
  * when it cannot start.
  */
 export async function createEdgeRuntime(options: EdgeRuntimeOptions): Promise<EdgeRuntime> {
@@ -144,27 +208,36 @@ export async function createEdgeRuntime(options: EdgeRuntimeOptions): Promise<Ed
   const ownsClassifier = options.classifier === undefined;
   const classifier =
     options.classifier ?? (await createOnnxClassifier(await resolveModel(config.model, config.modelsDir)));
-  let common: Awaited<ReturnType<typeof openCommon>>;
+  let common: Common;
   try {
-    common = await openCommon(options);
+    common = await openCommon(options, { shortSide: classifier.spec.preprocess.resizeShortSide });
   } catch (err) {
     if (ownsClassifier) await classifier.close();
     throw err;
   }
-  const agent = createEdgeAgent({
-    deviceId: config.deviceId,
-    classifier,
-    labels,
-    link: common.link,
-    policy: createPolicy(config.policy),
-    payload: config.payload,
-    privacy: common.privacy,
-    deadlineMs: config.deadlineMs,
-    maxInFlight: config.maxInFlight,
-    logger,
-    onRecord,
+  const shared = sharedTotals(common);
+  const runId = runIdNow();
+  const agents = common.cameras.map((camera) => {
+    const agent = createEdgeAgent({
+      deviceId: config.deviceId,
+      classifier,
+      labels,
+      link: common.link,
+      policy: createPolicy(camera.settings.policy),
+      payload: camera.settings.payload,
+      privacy: camera.privacy,
+      deadlineMs: config.deadlineMs,
+      maxInFlight: config.maxInFlight,
+      camera: camera.id,
+      logger: logger.child({ camera: camera.id }),
+      onRecord: counted(camera, onRecord),
+      video: camera.video ? { runId, gate: gateFor(camera, config), onEvent: common.onEvent(camera) } : null,
+      totals: shared,
+    });
+    camera.onDrop = agent.dropped;
+    return agent;
   });
-  const base = runtimeOf(common, agent, async () => {
+  const base = runtimeOf(common, config, logger, agents, async () => {
     if (ownsClassifier) await classifier.close();
   });
   return { ...base, classifier };
@@ -176,26 +249,44 @@ export async function createDetectRuntime(options: DetectRuntimeOptions): Promis
   const ownsDetector = options.detector === undefined;
   const detector =
     options.detector ?? (await openDetector({ id: config.detect.model, modelsDir: config.modelsDir }));
-  let common: Awaited<ReturnType<typeof openCommon>>;
+  let common: Common;
   try {
-    common = await openCommon(options);
+    const { width, height } = detector.spec.input;
+    common = await openCommon(options, { longSide: Math.max(width, height) });
   } catch (err) {
     if (ownsDetector) await detector.close();
     throw err;
   }
-  const agent = createDetectAgent({
-    deviceId: config.deviceId,
-    detector,
-    link: common.link,
-    config: config.detect,
-    privacy: common.privacy,
-    quality: config.payload.quality,
-    deadlineMs: config.deadlineMs,
-    maxInFlight: config.maxInFlight,
-    logger,
-    onRecord,
+  const shared = sharedTotals(common);
+  const runId = runIdNow();
+  const { enabled: tracking, ...trackerOptions } = config.video.track;
+  const agents = common.cameras.map((camera) => {
+    const agent = createDetectAgent({
+      deviceId: config.deviceId,
+      detector,
+      link: common.link,
+      config: config.detect,
+      privacy: camera.privacy,
+      quality: camera.settings.payload.quality,
+      deadlineMs: config.deadlineMs,
+      maxInFlight: config.maxInFlight,
+      logger: logger.child({ camera: camera.id }),
+      onRecord: counted(camera, onRecord),
+      video: camera.video
+        ? {
+            runId,
+            gate: gateFor(camera, config),
+            tracking: tracking ? (definedOnly(trackerOptions) as TrackerOptions) : null,
+          }
+        : null,
+      onEvent: common.onEvent(camera),
+      totals: shared,
+    });
+    camera.onDrop = agent.dropped;
+    camera.counter.tracksOpen = agent.tracksOpen;
+    return agent;
   });
-  const base = runtimeOf(common, agent, async () => {
+  const base = runtimeOf(common, config, logger, agents, async () => {
     if (ownsDetector) await detector.close();
   });
   return { ...base, detector };

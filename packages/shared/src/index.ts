@@ -14,6 +14,8 @@ export { definedOnly, numberOrUndefined, readCli } from './config/cli.ts';
 export type { ConfigFileResult } from './config/files.ts';
 export { maskSecrets, readConfigFile } from './config/files.ts';
 export type {
+  CameraConfig,
+  CameraSourceConfig,
   ConfigResult,
   DetectConfig,
   EdgeConfig,
@@ -24,8 +26,11 @@ export type {
   PolicyConfig,
   PolicyKind,
   PrivacyConfig,
+  VideoConfig,
 } from './config/schemas.ts';
 export {
+  CameraSchema,
+  CameraSourceSchema,
   DETECT_DEFAULTS,
   DetectSchema,
   EdgeConfigSchema,
@@ -38,6 +43,8 @@ export {
   PRIVACY_DEFAULTS,
   PrivacySchema,
   parseConfig,
+  VIDEO_DEFAULTS,
+  VideoSchema,
 } from './config/schemas.ts';
 export type { ShapedPayload } from './image/payload.ts';
 export { shapePayload } from './image/payload.ts';
@@ -61,6 +68,8 @@ export { loadLabels, resolveModel, resolveModelsDir, sha256File, verifyFile } fr
 export type { FrameEnvelope } from './protocol/envelope.ts';
 export { decodeFrame, encodeFrame, MAX_HEADER_BYTES } from './protocol/envelope.ts';
 export type {
+  CameraEvent,
+  CameraStats,
   ClassScore,
   ClientTextMessage,
   ErrorMessage,
@@ -73,12 +82,17 @@ export type {
   Welcome,
 } from './protocol/messages.ts';
 export {
+  CameraEventSchema,
+  CameraIdSchema,
+  CameraStatsSchema,
   ClientTextMessageSchema,
   DeviceIdSchema,
   EDGE_WS_PATH,
   ErrorSchema,
   FrameHeaderSchema,
   HelloSchema,
+  MAX_CAMERA_EVENTS,
+  MAX_CAMERAS,
   PROTOCOL_VERSION,
   parseJsonMessage,
   ResultSchema,
@@ -100,8 +114,15 @@ export {
   DetectorSpecSchema,
   getDetectorSpec,
 } from './detection/catalog.ts';
-export type { DecodeOptions, InputMapping } from './detection/decode.ts';
-export { decodePicodet, decodeSqueezedet, decodeUltraface, decodeYolox, mapBox } from './detection/decode.ts';
+export type { DecodeOptions, InputMapping, YunetOutputs } from './detection/decode.ts';
+export {
+  decodePicodet,
+  decodeSqueezedet,
+  decodeUltraface,
+  decodeYolox,
+  decodeYunet,
+  mapBox,
+} from './detection/decode.ts';
 export { drawDetections } from './detection/draw.ts';
 export type {
   DetectionMetrics,
@@ -122,12 +143,17 @@ export {
 export type { NmsOptions } from './detection/nms.ts';
 export { iou, nms } from './detection/nms.ts';
 export type { OnnxDetectorOptions } from './detection/onnx-detector.ts';
-export { createOnnxDetector, loadDetectorLabels, openDetector } from './detection/onnx-detector.ts';
+export {
+  createOnnxDetector,
+  dynamicInputSize,
+  loadDetectorLabels,
+  openDetector,
+} from './detection/onnx-detector.ts';
 export type { PreparedInput, Region } from './detection/preprocess.ts';
 export { prepareInput, toPlanar } from './detection/preprocess.ts';
 export type { Tile } from './detection/tiling.ts';
 export { squareTiles, touchesSeam } from './detection/tiling.ts';
-export type { Box, Detection, DetectionResult, DetectOptions, Detector } from './detection/types.ts';
+export type { Box, Detection, DetectionResult, DetectOptions, Detector, Point } from './detection/types.ts';
 export type { RawImage } from './image/raw.ts';
 export { decodeImage } from './image/raw.ts';
 export { DETECTION_FILES } from './models/catalog.ts';

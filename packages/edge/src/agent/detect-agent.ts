@@ -1,16 +1,23 @@
-import { readFile } from 'node:fs/promises';
 import { type DetectConfig, type Detection, type Detector, decodeImage } from '@squeezegate/shared';
 import type { Logger } from 'pino';
-import { cloudVerdict } from '../detect/cloud-verdict.ts';
+import { type CloudVerdict, cloudVerdict } from '../detect/cloud-verdict.ts';
 import { candidateFloor, planObjects } from '../detect/object-plan.ts';
 import type { GuardedPayload, PrivacyGuard } from '../privacy/privacy-guard.ts';
 import { type Cut, classificationCut, squareAround } from '../privacy/redact.ts';
-import type { DirectorySource, SourceFrame } from '../source/directory-source.ts';
+import type { CapturedFrame } from '../source/frame-source.ts';
+import type { CameraEvent } from '../temporal/frigate.ts';
+import type { SceneGate } from '../temporal/scene-gate.ts';
+import type { TrackerOptions } from '../temporal/tracker.ts';
 import type { GatewayLink } from '../transport/gateway-link.ts';
 import { askCloud } from './ask-cloud.ts';
 import type { DetectRecord, FinalDetection, ObjectOffload } from './detect-record.ts';
+import { createDetectTracking, type DetectTracking } from './detect-tracking.ts';
 import type { EdgeAgent } from './edge-agent.ts';
-import { frameFailure, replayFrames, totalsReporter } from './replay.ts';
+import { capturedBytesOf, frameIdentity, gateCheck } from './frame-context.ts';
+import { frameFailure, runOne, type Totals, totalsReporter } from './replay.ts';
+
+/** An empty frame with a near miss sends the frame at most once per this many analysed frames. */
+const FRAME_SEND_EVERY = 50;
 
 /** The cloud classifier's view (torchvision): object crops are sent at its input size. */
 const CLOUD_VIEW = { resizeShortSide: 256, centerCrop: 224 };
@@ -31,7 +38,20 @@ export interface DetectAgentOptions {
   onRecord: (record: DetectRecord) => void;
   /** Classes worth a crop (default: those ImageNet can verify, see isVerifiable). */
   verifiable?: (label: string) => boolean;
+  /**
+   * Video: frame ids carry `runId`; the scene gate skips the detector on still frames; tracking
+   * (null: off) sends each uncertain object once and emits its events to `onEvent`.
+   */
+  video?: { runId: string; gate: SceneGate | null; tracking: TrackerOptions | null } | null;
+  onEvent?: (event: CameraEvent) => void;
+  /** Running totals shared by the cameras of one device (default: this agent's own). */
+  totals?: { report: () => void; totals: Totals };
   now?: () => number;
+}
+
+export interface DetectAgent extends EdgeAgent {
+  /** Tracks open now (events published, not yet ended). */
+  tracksOpen(): number;
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
@@ -49,38 +69,95 @@ interface Job {
  * the device, an uncertain detection sends only its padded crop for the cloud classifier to
  * verify or refine, and an empty frame with a near miss sends the downscaled frame.
  */
-export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
+export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
   const { deviceId, detector, link, config, privacy, quality, deadlineMs, maxInFlight, onRecord } = options;
   const now = options.now ?? (() => performance.now());
   const log = options.logger.child({ component: 'detect-agent', deviceId });
   const minScore = config.minScore ?? detector.spec.thresholds.score;
   const floor = candidateFloor(config, minScore);
-  const { record, flush } = totalsReporter<DetectRecord>(link, onRecord, now);
-  const final = (d: Detection, source: FinalDetection['source'], refined?: string): FinalDetection => ({
+  const totals = totalsReporter<DetectRecord>(link, onRecord, now, options.totals);
+  const video = options.video ?? null;
+  const emit = (events: readonly CameraEvent[]) => {
+    for (const e of events) options.onEvent?.(e);
+  };
+  let tracking: DetectTracking | null = null;
+  /** The last frame that went through the detector, and its final detections once known. */
+  let reference: { frameId: string; final: Promise<FinalDetection[]> } | null = null;
+  let lastFinal: FinalDetection[] = [];
+  let lastFrameSend = Number.NEGATIVE_INFINITY;
+  let lastScene: DetectRecord['scene'] = null;
+  const record = (r: DetectRecord) => {
+    if (r.decision.kind !== 'dropped') lastFinal = r.detections;
+    totals.record(r);
+  };
+  const final = (
+    d: Detection,
+    source: FinalDetection['source'],
+    refined?: string,
+    trackId?: number,
+  ): FinalDetection => ({
     box: [tenth(d.box[0]), tenth(d.box[1]), tenth(d.box[2]), tenth(d.box[3])],
     label: d.label,
     classIndex: d.classIndex,
     score: Math.round(d.score * 1000) / 1000,
     source,
     ...(refined ? { refined } : {}),
+    ...(trackId !== undefined ? { trackId } : {}),
   });
+  /** A detection as the cloud's verdict leaves it: confirmed, relabelled, or dropped (null). */
+  const judged = (d: Detection, v: CloudVerdict | null, trackId?: number): FinalDetection | null => {
+    if (v?.kind === 'confirmed') return final(d, 'cloud', v.refined, trackId);
+    if (v?.kind === 'relabelled') {
+      const classIndex = detector.labels.indexOf(v.label);
+      return { ...final(d, 'cloud', v.refined, trackId), label: v.label, classIndex };
+    }
+    if (v?.kind === 'rejected') return null;
+    return d.score >= minScore ? final(d, 'local', undefined, trackId) : null;
+  };
+  const empty = {
+    offloads: [],
+    scene: null,
+    faces: null,
+    bytesSent: 0,
+    error: null,
+  };
 
-  async function processFrame(frame: SourceFrame): Promise<{ cloud: Promise<void> } | null> {
+  async function processFrame(frame: CapturedFrame): Promise<{ cloud: Promise<void> } | null> {
     const t0 = now();
-    const frameId = `${deviceId}:${frame.seq}`;
     const base = {
       task: 'detect' as const,
-      frameId,
-      deviceId,
-      seq: frame.seq,
-      file: frame.name,
+      ...frameIdentity(deviceId, frame, video),
       model: detector.spec.id,
     };
+    const { frameId } = base;
     let capturedBytes = 0;
     try {
-      const bytes = await readFile(frame.file);
-      capturedBytes = bytes.length;
-      const image = await decodeImage(bytes);
+      const unchanged = gateCheck(video?.gate ?? null, frame);
+      if (unchanged && reference) {
+        const ref = reference;
+        emit(tracking?.idle(frame.capturedAt) ?? []);
+        const cloud = ref.final.then((detections) =>
+          record({
+            ...base,
+            ...empty,
+            capturedBytes: 0,
+            width: frame.image.kind === 'raw' ? frame.image.raw.width : 0,
+            height: frame.image.kind === 'raw' ? frame.image.raw.height : 0,
+            local: [],
+            detections,
+            decision: {
+              kind: 'reused',
+              reason: `scene unchanged since frame ${unchanged.since}`,
+              from: ref.frameId,
+            },
+            timings: { decodeMs: 0, detectMs: 0, payloadMs: 0, cloudMs: null, totalMs: round(now() - t0) },
+          }),
+        );
+        return { cloud };
+      }
+      const bytes = await capturedBytesOf(frame);
+      const image = frame.image.kind === 'raw' ? frame.image.raw : await decodeImage(bytes!);
+      capturedBytes = bytes?.length ?? image.pixels.length;
       const t1 = now();
       const { detections: candidates } = await detector.detect(image, {
         scoreThreshold: floor,
@@ -88,9 +165,29 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
       });
       const t2 = now();
       const plan = planObjects(candidates, config, minScore, options.verifiable);
+      if (video?.tracking && frame.image.kind === 'raw') {
+        tracking ??= createDetectTracking({
+          camera: frame.camera,
+          config,
+          frame: { width: image.width, height: image.height },
+          tracker: video.tracking,
+        });
+      }
+      const tracked = tracking?.update({ seq: frame.seq, atMs: frame.capturedAt }, candidates, plan.verify);
+      if (tracked) {
+        emit(tracked.events);
+        // A still-tentative track keeps the detector running, so it resolves (or vanishes) fast.
+        if (tracking?.pending) video?.gate?.reset();
+        plan.verify = tracked.verify;
+        if (plan.sendFrame && frame.seq - lastFrameSend < FRAME_SEND_EVERY) plan.sendFrame = false;
+      }
+      const trackOf = (d: Detection) => tracked?.trackOf.get(d);
       const verifying = new Set(plan.verify);
       const edgeOnly = candidates.filter((d) => d.score >= minScore);
-      const local = edgeOnly.filter((d) => !verifying.has(d)).map((d) => final(d, 'local'));
+      const local = candidates
+        .filter((d) => !verifying.has(d))
+        .map((d) => judged(d, tracked?.judged.get(d) ?? null, trackOf(d)))
+        .filter((d): d is FinalDetection => d !== null);
       const frameBase = {
         ...base,
         capturedBytes,
@@ -99,13 +196,17 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
         local: edgeOnly.map((d) => final(d, 'local')),
       };
       const timings = { decodeMs: round(t1 - t0), detectMs: round(t2 - t1) };
+      let settle: (d: FinalDetection[]) => void = () => {};
+      const self = { frameId, final: new Promise<FinalDetection[]>((resolve) => (settle = resolve)) };
+      if (video?.gate) reference = self;
       if (plan.verify.length === 0 && !plan.sendFrame) {
+        settle(local);
         record({
           ...frameBase,
           detections: local,
           decision: { kind: 'local', reason: plan.reason },
           offloads: [],
-          scene: null,
+          scene: tracked ? lastScene : null,
           faces: null,
           bytesSent: 0,
           error: null,
@@ -123,6 +224,7 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
           height: CLOUD_VIEW.centerCrop,
         },
       }));
+      if (plan.sendFrame) lastFrameSend = frame.seq;
       if (plan.sendFrame)
         jobs.push({
           payloadId: `${frameId}#frame`,
@@ -187,23 +289,23 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
         }),
       ).then((offloads) => {
         const detections = [...local];
-        let scene: DetectRecord['scene'] = null;
+        let scene: DetectRecord['scene'] = tracked ? lastScene : null;
         for (const [k, o] of offloads.entries()) {
           const d = jobs[k]!.detection;
           if (!d) {
             if (o.cloud.status === 'ok') scene = { index: o.cloud.index, label: o.cloud.label, p: o.cloud.p };
+            lastScene = scene;
             continue;
           }
-          const v = o.verdict;
-          if (v?.kind === 'confirmed') detections.push(final(d, 'cloud', v.refined));
-          else if (v?.kind === 'relabelled') {
-            const classIndex = detector.labels.indexOf(v.label);
-            detections.push({ ...final(d, 'cloud', v.refined), label: v.label, classIndex });
-          } else if (v?.kind === 'rejected')
-            log.debug({ frameId, detection: o.detection, verdict: v }, 'cloud rejected a detection');
-          else if (d.score >= minScore) detections.push(final(d, 'local'));
+          const trackId = trackOf(d);
+          if (trackId !== undefined && o.verdict) tracking?.judge(trackId, o.verdict);
+          const kept = judged(d, o.verdict, trackId);
+          if (kept) detections.push(kept);
+          else
+            log.debug({ frameId, detection: o.detection, verdict: o.verdict }, 'cloud rejected a detection');
         }
         detections.sort((a, b) => b.score - a.score);
+        settle(detections);
         record({
           ...frameBase,
           detections,
@@ -227,6 +329,7 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
     } catch (err) {
       const { code, message } = frameFailure(err);
       log.warn({ frameId, file: frame.name, code, err }, 'frame failed, going on with the next');
+      video?.gate?.reset();
       record({
         ...base,
         capturedBytes,
@@ -246,10 +349,34 @@ export function createDetectAgent(options: DetectAgentOptions): EdgeAgent {
     }
   }
 
+  /** A live camera's frame replaced by a newer one before the detector took it: keeps the last result. */
+  function dropped(frame: CapturedFrame) {
+    const raw = frame.image.kind === 'raw' ? frame.image.raw : null;
+    record({
+      ...base0(frame),
+      ...empty,
+      capturedBytes: 0,
+      width: raw?.width ?? 0,
+      height: raw?.height ?? 0,
+      local: [],
+      detections: lastFinal,
+      decision: { kind: 'dropped', reason: 'a newer frame replaced it while the detector was busy' },
+      timings: { decodeMs: 0, detectMs: 0, payloadMs: 0, cloudMs: null, totalMs: 0 },
+    });
+  }
+  const base0 = (frame: CapturedFrame) => ({
+    task: 'detect' as const,
+    ...frameIdentity(deviceId, frame, video),
+    model: detector.spec.id,
+  });
+  const flush = () => {
+    emit(tracking?.flush() ?? []);
+    totals.flush();
+  };
+  const steps = { step: processFrame, dropped, flush };
   return {
-    async run(source: DirectorySource, { signal } = {}) {
-      await replayFrames(source, processFrame, { maxInFlight, log, signal });
-      flush();
-    },
+    ...steps,
+    tracksOpen: () => tracking?.open ?? 0,
+    run: (source, { signal } = {}) => runOne(source, steps, { maxInFlight, log, signal }),
   };
 }

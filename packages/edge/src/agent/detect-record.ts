@@ -1,7 +1,8 @@
 import type { Box } from '@squeezegate/shared';
 import type { CloudVerdict } from '../detect/cloud-verdict.ts';
 import type { RedactionSummary } from '../privacy/privacy-guard.ts';
-import type { CloudOutcome } from './frame-record.ts';
+import type { FrameIdentity } from './frame-context.ts';
+import type { CloudOutcome, TemporalDecision } from './frame-record.ts';
 
 /** One object in a frame's final result, and whose word it rests on. */
 export interface FinalDetection {
@@ -14,6 +15,8 @@ export interface FinalDetection {
   source: 'local' | 'cloud';
   /** The cloud's finer name for it (an ImageNet class, e.g. "cab" for a car). */
   refined?: string;
+  /** Video with tracking: the object's track, stable across frames. */
+  trackId?: number;
 }
 
 /** One payload a detect frame sent: an uncertain object's crop, or the downscaled frame. */
@@ -29,12 +32,8 @@ export interface ObjectOffload {
 }
 
 /** The one final result of a detect frame, written as a JSON line. */
-export interface DetectRecord {
+export interface DetectRecord extends FrameIdentity {
   task: 'detect';
-  frameId: string;
-  deviceId: string;
-  seq: number;
-  file: string;
   capturedBytes: number;
   /** Frame size as decoded. */
   width: number;
@@ -44,7 +43,7 @@ export interface DetectRecord {
   local: FinalDetection[];
   /** The final answer: confident and unverified detections, and what the cloud made of the crops. */
   detections: FinalDetection[];
-  decision: { kind: 'local' | 'offload' | 'failed'; reason: string };
+  decision: { kind: 'local' | 'offload' | 'failed'; reason: string } | TemporalDecision;
   offloads: ObjectOffload[];
   /** The cloud's class for a downscaled frame sent because nothing was found. */
   scene: { index: number; label: string; p: number } | null;

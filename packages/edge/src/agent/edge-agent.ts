@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import {
   type Classifier,
   confidences,
@@ -6,21 +5,34 @@ import {
   type PayloadConfig,
   type ShapedPayload,
   shapePayload,
-  toModelView,
+  type toModelView,
   topK,
 } from '@squeezegate/shared';
 import type { Logger } from 'pino';
 import type { Policy } from '../policy/decision.ts';
 import type { PrivacyGuard, RedactionSummary } from '../privacy/privacy-guard.ts';
 import { classificationCut } from '../privacy/redact.ts';
-import type { DirectorySource, SourceFrame } from '../source/directory-source.ts';
+import type { CapturedFrame, FrameSource } from '../source/frame-source.ts';
+import type { CameraEvent } from '../temporal/frigate.ts';
+import { createSceneEventBuilder } from '../temporal/scene-events.ts';
+import type { SceneGate } from '../temporal/scene-gate.ts';
 import type { GatewayLink } from '../transport/gateway-link.ts';
 import { askCloud } from './ask-cloud.ts';
+import {
+  capturedBytesOf,
+  encodeRaw,
+  type FrameIdentity,
+  frameIdentity,
+  gateCheck,
+  modelViewOf,
+} from './frame-context.ts';
 import type { Answer, FrameRecord } from './frame-record.ts';
-import { frameFailure, replayFrames, totalsReporter } from './replay.ts';
+import { type AgentSteps, frameFailure, runOne, type Totals, totalsReporter } from './replay.ts';
 
 export interface EdgeAgentOptions {
   deviceId: string;
+  /** The camera this agent decides for (video); scene events name it. */
+  camera?: string;
   classifier: Classifier;
   labels: readonly string[];
   /** The link to the gateway; null runs edge-only. */
@@ -34,12 +46,27 @@ export interface EdgeAgentOptions {
   logger: Logger;
   /** Receives every frame's one final result. */
   onRecord: (record: FrameRecord) => void;
+  /**
+   * Video: the agent's start time (frame ids carry it, see frameIdentity) and the scene gate of
+   * this camera (null: every frame goes through the model). A gated camera also asks the cloud
+   * once per scene label rather than once per frame.
+   */
+  video?: { runId: string; gate: SceneGate | null; onEvent?: (event: CameraEvent) => void } | null;
+  /** Running totals shared by the cameras of one device (default: this agent's own). */
+  totals?: { report: () => void; totals: Totals };
   now?: () => number;
 }
 
-export interface EdgeAgent {
-  /** Replays the source to its end (or the signal); resolves when every frame has its result. */
-  run(source: DirectorySource, options?: { signal?: AbortSignal }): Promise<void>;
+export interface EdgeAgent extends AgentSteps {
+  /** Runs one source to its end (or the signal); resolves when every frame has its result. */
+  run(source: FrameSource, options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** The last frame that went through the model, and its final result once known. */
+interface Reference {
+  frameId: string;
+  local: Answer;
+  final: Promise<FrameRecord['final']>;
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
@@ -47,9 +74,26 @@ const NO_FACES = { faces: [], scanMs: 0 };
 
 export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   const { deviceId, classifier, labels, link, policy, payload, deadlineMs, maxInFlight, onRecord } = options;
+  const video = options.video ?? null;
   const now = options.now ?? (() => performance.now());
   const privacy = options.privacy ?? null;
-  const { record, flush } = totalsReporter<FrameRecord>(link, onRecord, now);
+  const totals = totalsReporter<FrameRecord>(link, onRecord, now, options.totals);
+  // A camera's scene label, for scene events: a change that holds a few frames, not a flicker.
+  const scenes =
+    video?.onEvent && options.camera ? createSceneEventBuilder({ camera: options.camera }) : null;
+  const record = (r: FrameRecord) => {
+    totals.record(r);
+    if (scenes && r.final && r.capturedAt !== undefined) {
+      for (const e of scenes.observe({
+        seq: r.seq,
+        atMs: r.capturedAt,
+        label: r.final.label,
+        score: r.final.p,
+      }))
+        video?.onEvent?.(e);
+    }
+  };
+  const flush = totals.flush;
   const log = options.logger.child({ component: 'agent', deviceId });
   const answer = (index: number, p: number): Answer => ({
     index,
@@ -63,18 +107,22 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
    * withheld); otherwise shaped from the captured bytes.
    */
   async function preparePayload(
-    bytes: Buffer,
+    frame: CapturedFrame,
+    captured: Buffer | null,
     view: Awaited<ReturnType<typeof toModelView>>,
   ): Promise<
     | { kind: 'payload'; shaped: ShapedPayload; redactions: RedactionSummary; redactMs: number }
     | { kind: 'withheld'; faces: number; redactMs: number }
   > {
     if (!privacy?.active) {
+      const raw = frame.image.kind === 'raw' ? frame.image.raw : null;
+      // A camera frame has no file: its "frame as captured" is the decoded frame, encoded.
+      const bytes = captured ?? (await encodeRaw(raw!, payload.quality));
       const shaped = await shapePayload(
         { captured: bytes, view, shortSide: classifier.spec.preprocess.resizeShortSide },
         payload,
       );
-      const kept = payload.kind === 'original' && shaped.bytes === bytes;
+      const kept = payload.kind === 'original' && shaped.bytes === captured;
       return {
         kind: 'payload',
         shaped,
@@ -86,7 +134,12 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
     // The crop is the classifier's own view (the cloud sees exactly what the edge saw): the frame
     // is decoded again only for the other payloads, or to look for faces anywhere in it.
     const fromView = payload.kind === 'crop';
-    const decoded = fromView && privacy.config.faces !== 'withhold' ? null : await decodeImage(bytes);
+    const decoded =
+      fromView && privacy.config.faces !== 'withhold'
+        ? null
+        : frame.image.kind === 'raw'
+          ? frame.image.raw
+          : await decodeImage(captured!);
     const image = decoded ?? view.source;
     const scan = decoded ? await privacy.scan(decoded) : NO_FACES;
     const cut = classificationCut(payload.kind, image, classifier.spec.preprocess);
@@ -101,16 +154,43 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
     };
   }
 
+  let reference: Reference | null = null;
+  /** The camera's latest result, which a dropped frame keeps. */
+  let lastFinal: FrameRecord['final'] = null;
+  /** The scene's label as last asked of the cloud: frames with the same local label reuse it. */
+  let asked: Reference | null = null;
+
+  /** A frame that takes another's final result: waits for it, then records it as reused. */
+  function reuse(base: FrameIdentity & { truth: number | null }, ref: Reference, reason: string, t0: number) {
+    const cloud = ref.final.then((final) => {
+      record({
+        ...base,
+        capturedBytes: 0,
+        local: null,
+        decision: { kind: 'reused', reason, from: ref.frameId },
+        bytesSent: 0,
+        cloud: null,
+        final,
+        error: null,
+        timings: { decodeMs: 0, inferMs: 0, cloudMs: null, totalMs: round(now() - t0) },
+      });
+    });
+    return { cloud };
+  }
+
   /** Runs the local stage; resolves with the pending cloud round trip, if the frame was offloaded. */
-  async function processFrame(frame: SourceFrame): Promise<{ cloud: Promise<void> } | null> {
+  async function processFrame(frame: CapturedFrame): Promise<{ cloud: Promise<void> } | null> {
     const t0 = now();
-    const frameId = `${deviceId}:${frame.seq}`;
-    const base = { frameId, deviceId, seq: frame.seq, file: frame.name, truth: frame.truth };
+    const base = { ...frameIdentity(deviceId, frame, video), truth: frame.truth };
+    const { frameId } = base;
     let capturedBytes = 0;
     try {
-      const bytes = await readFile(frame.file);
-      capturedBytes = bytes.length;
-      const view = await toModelView(bytes, { preprocess: classifier.spec.preprocess });
+      const unchanged = gateCheck(video?.gate ?? null, frame);
+      if (unchanged && reference)
+        return reuse(base, reference, `scene unchanged since frame ${unchanged.since}`, t0);
+      const bytes = await capturedBytesOf(frame);
+      capturedBytes = bytes?.length ?? (frame.image.kind === 'raw' ? frame.image.raw.pixels.length : 0);
+      const view = await modelViewOf(frame, bytes, classifier.spec.preprocess);
       const t1 = now();
       const [result] = await classifier.classify([view]);
       const t2 = now();
@@ -120,8 +200,28 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       const local = { ...answer(best.index, best.p), confidence };
       const decision = policy.decide({ probs, confidence }, now());
       const timings = { decodeMs: round(t1 - t0), inferMs: round(t2 - t1) };
+      let settle: (final: FrameRecord['final']) => void = () => {};
+      const self: Reference = {
+        frameId,
+        local: answer(best.index, best.p),
+        final: new Promise((resolve) => {
+          settle = resolve;
+        }),
+      };
+      if (video?.gate) reference = self;
+      const finish = (r: FrameRecord) => {
+        record(r);
+        if (r.final) lastFinal = r.final;
+        settle(r.final);
+      };
+      if (asked && asked.local.index !== best.index) asked = null;
+      if (decision.kind === 'offload' && asked) {
+        settle(null);
+        reference = asked;
+        return reuse(base, asked, `scene label "${asked.local.label}" already asked`, t0);
+      }
       if (decision.kind === 'local') {
-        record({
+        finish({
           ...base,
           capturedBytes,
           local,
@@ -134,9 +234,9 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
         });
         return null;
       }
-      const prepared = await preparePayload(bytes, view);
+      const prepared = await preparePayload(frame, bytes, view);
       if (prepared.kind === 'withheld') {
-        record({
+        finish({
           ...base,
           capturedBytes,
           local,
@@ -151,6 +251,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       }
       const { shaped, redactions } = prepared;
       policy.spent(shaped.bytes.length);
+      if (video?.gate) asked = self;
       // The cloud round trip runs alongside the next frames; the caller bounds how many.
       const t3 = now();
       const cloudDone = askCloud(
@@ -174,7 +275,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
             redactions,
           });
         }
-        record({
+        finish({
           ...base,
           capturedBytes,
           local,
@@ -196,6 +297,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
     } catch (err) {
       const { code, message } = frameFailure(err);
       log.warn({ frameId, file: frame.name, code, err }, 'frame failed, going on with the next');
+      video?.gate?.reset();
       record({
         ...base,
         capturedBytes,
@@ -211,10 +313,22 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
     }
   }
 
-  return {
-    async run(source, { signal } = {}) {
-      await replayFrames(source, processFrame, { maxInFlight, log, signal });
-      flush();
-    },
-  };
+  /** A live camera's frame replaced by a newer one before the model took it. */
+  function dropped(frame: CapturedFrame) {
+    const base = { ...frameIdentity(deviceId, frame, video), truth: frame.truth };
+    record({
+      ...base,
+      capturedBytes: 0,
+      local: null,
+      decision: { kind: 'dropped', reason: 'a newer frame replaced it while the model was busy' },
+      bytesSent: 0,
+      cloud: null,
+      final: lastFinal,
+      error: null,
+      timings: { decodeMs: 0, inferMs: 0, cloudMs: null, totalMs: 0 },
+    });
+  }
+
+  const steps: AgentSteps = { step: processFrame, dropped, flush };
+  return { ...steps, run: (source, { signal } = {}) => runOne(source, steps, { maxInFlight, log, signal }) };
 }

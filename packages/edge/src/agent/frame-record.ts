@@ -1,6 +1,7 @@
 import type { ConfidenceMeasure } from '@squeezegate/shared';
 import type { Decision } from '../policy/decision.ts';
 import type { RedactionSummary } from '../privacy/privacy-guard.ts';
+import type { FrameIdentity } from './frame-context.ts';
 
 export interface Answer {
   index: number;
@@ -21,18 +22,26 @@ export type CloudOutcome =
   /** Privacy: the frame shows faces and `faces: withhold` keeps such frames on the device. */
   | { status: 'withheld'; faces: number };
 
+/**
+ * What time decided on video, besides the policy: `reused`, the frame took the final result of
+ * frame `from` (the scene gate found it unchanged, or its scene's label was already asked);
+ * `dropped`, a live camera's newer frame replaced it before the model could take it (it keeps the
+ * camera's last result); `interrupted`, the agent stopped (or was killed) while the frame waited
+ * for the cloud, and it keeps its local answer, recorded at the next start.
+ */
+export type TemporalDecision =
+  | { kind: 'reused'; reason: string; from: string }
+  | { kind: 'dropped'; reason: string }
+  | { kind: 'interrupted'; reason: string };
+
 /** The one final result of a frame, written as a JSON line. */
-export interface FrameRecord {
-  frameId: string;
-  deviceId: string;
-  seq: number;
-  file: string;
+export interface FrameRecord extends FrameIdentity {
   /** Ground-truth class index, when the source is labelled. */
   truth: number | null;
   /** Size of the frame as captured (the file). */
   capturedBytes: number;
   local: (Answer & { confidence: Record<ConfidenceMeasure, number> }) | null;
-  decision: Decision | { kind: 'failed'; reason: string };
+  decision: Decision | TemporalDecision | { kind: 'failed'; reason: string };
   /** Bytes of the frame envelope sent to the gateway (0 when kept local). */
   bytesSent: number;
   cloud: CloudOutcome | null;

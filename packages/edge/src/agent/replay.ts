@@ -1,31 +1,27 @@
 import { ImageDecodeError } from '@squeezegate/shared';
 import type { Logger } from 'pino';
-import type { DirectorySource, SourceFrame } from '../source/directory-source.ts';
+import { type FrameStep, runCameras } from '../cameras/scheduler.ts';
+import type { CapturedFrame, FrameSource } from '../source/frame-source.ts';
 import type { GatewayLink } from '../transport/gateway-link.ts';
 
-/** The local stage of one frame; resolves with its pending cloud round trip, if it sent anything. */
-export type FrameStep = (frame: SourceFrame) => Promise<{ cloud: Promise<void> } | null>;
+/** What a task's agent does with a camera's frames; the scheduler drives it. */
+export interface AgentSteps {
+  /** The local stage of one frame; resolves with its pending cloud round trip, if any. */
+  step: FrameStep;
+  /** Records a frame a live camera dropped (a newer one replaced it before the model took it). */
+  dropped(frame: CapturedFrame): void;
+  /** Sends the last running totals; call once the camera has ended. */
+  flush(): void;
+}
 
-/**
- * Replays a source through `step`, one frame's local stage at a time, while at most
- * `maxInFlight` cloud round trips run alongside; resolves when every frame has its result.
- */
-export async function replayFrames(
-  source: DirectorySource,
-  step: FrameStep,
+/** Runs one source through one agent (the single-camera case of runCameras). */
+export async function runOne(
+  source: FrameSource,
+  steps: AgentSteps,
   options: { maxInFlight: number; log: Logger; signal?: AbortSignal | undefined },
 ): Promise<void> {
-  const { maxInFlight, log, signal } = options;
-  const inFlight = new Set<Promise<void>>();
-  for await (const frame of source.replay(signal ? { signal } : {})) {
-    const pending = await step(frame);
-    if (!pending) continue;
-    const entry = pending.cloud.catch((err: unknown) => log.error({ err }, 'offload bookkeeping failed'));
-    inFlight.add(entry);
-    void entry.finally(() => inFlight.delete(entry));
-    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
+  await runCameras([{ source, step: steps.step }], options);
+  steps.flush();
 }
 
 /** What every frame record shares, for the running totals. */
@@ -35,16 +31,27 @@ interface Tallied {
   bytesSent: number;
 }
 
+/** Running totals the gateway's operators see. */
+export interface Totals {
+  frames: number;
+  offloaded: number;
+  capturedBytes: number;
+  sentBytes: number;
+}
+
 /**
  * Hands each final record on and keeps the running totals the gateway's operators see: sent
- * at most once a second as records come, and once more by `flush` at the end of a run.
+ * at most once a second as records come, and once more by `flush` at the end of a run. Several
+ * cameras of one device share one reporter (one `totals`), through `shared`.
  */
 export function totalsReporter<R extends Tallied>(
   link: GatewayLink | null,
   onRecord: (record: R) => void,
   now: () => number,
+  shared?: { report: () => void; totals: Totals },
 ): { record: (record: R) => void; flush: () => void } {
-  const totals = { frames: 0, offloaded: 0, capturedBytes: 0, sentBytes: 0 };
+  const totals = shared?.totals ?? { frames: 0, offloaded: 0, capturedBytes: 0, sentBytes: 0 };
+  const report = shared?.report ?? (() => link?.report(totals));
   let lastReport = Number.NEGATIVE_INFINITY;
   return {
     record(r) {
@@ -55,10 +62,10 @@ export function totalsReporter<R extends Tallied>(
       onRecord(r);
       if (now() - lastReport >= 1000) {
         lastReport = now();
-        link?.report(totals);
+        report();
       }
     },
-    flush: () => link?.report(totals),
+    flush: () => report(),
   };
 }
 

@@ -15,9 +15,11 @@ import { detectFromFlags, privacyFromFlags, TASK_FLAGS, TASK_HELP } from './task
 export const EDGE_HELP = `Usage: squeezegate-edge [options]
        squeezegate-edge calibrate --help
 
-Replays a directory of images as camera frames, classifies each locally (or finds its objects,
---task detect) and offloads what it is unsure of to a squeezegate gateway, faces pixelated first.
-Writes one JSON line per frame.
+Reads a camera (a video file, an RTSP or HTTP stream, a V4L2 device) or a folder of images,
+classifies each frame locally (or finds its objects, --task detect) and offloads what it is unsure
+of to a squeezegate gateway, faces pixelated first. On video, a frame like the last one analysed
+reuses its result, and a tracked object is sent once. Writes one JSON line per frame; runs until
+the source ends, or until SIGTERM for a live camera or a looping file.
 
 Options (environment variable in brackets):
   --config <file>          a YAML or JSON config file, or the fragment \`squeezegate-edge calibrate\`
@@ -26,9 +28,23 @@ Options (environment variable in brackets):
   --gateway <url>          gateway WebSocket URL [SQUEEZEGATE_GATEWAY_URL] (default ws://127.0.0.1:8787/v1/edge)
   --device-id <id>         this device's id [SQUEEZEGATE_DEVICE_ID] (default: host name)
   --token <token>          this device's token [SQUEEZEGATE_TOKEN]
-  --source <dir>           directory of frames [SQUEEZEGATE_DATASET_DIR]
+  --source <src>           where frames come from [SQUEEZEGATE_DATASET_DIR]: a folder of images,
+                           a video file (.mp4 .mkv .avi .mov), rtsp(s)://…, http(s)://… (MJPEG
+                           stream or snapshot URL) or /dev/videoN; several cameras: \`cameras:\`
+                           in a config file (see deploy/config/edge.example.yaml)
   --labels <csv>           labels manifest (file,class_index); default <dir>/manifest.csv if present
-  --fps <n>                frames per second, 0 = as fast as possible (default 0)
+  --fps <n>                video: frames analysed per second (default 5); folders: replay rate,
+                           0 = as fast as possible (default 0)
+  --loop                   video files: replay forever, at the file's own rate, as a camera would
+  --pace <asap|realtime>   video files: as fast as the model takes frames (default) or at the
+                           file's rate (then, as on a live camera, the newest frame wins)
+  --rtsp-transport <t>     tcp | udp (default tcp)
+  --ffmpeg <path>          ffmpeg binary [SQUEEZEGATE_FFMPEG] (default: the one npm installs, else PATH)
+  --gate <on|off>          video: skip the model on frames like the last analysed one (default on)
+  --track <on|off>         video, --task detect: track objects, send each once (default on)
+  --events <file>          video: track and scene events as JSON lines
+  --mqtt-url <url>         video: publish the events to MQTT (Frigate's frigate/events layout)
+  --mqtt-prefix <p>        topic prefix: <p>/events, <p>/available (default frigate)
   --limit <n>              replay only the first n frames
   --model <id>             edge model: squeezenet1.1 | squeezenet1.0-deepcompression (default squeezenet1.1)
   --deadline-ms <ms>       wait this long for the cloud, then keep the local answer (default 1000)
@@ -46,6 +62,8 @@ ${POLICY_HELP}
 ${TASK_HELP}
 Examples:
   squeezegate-edge --source ../shared/datasets/imagenet-sample --token s3cret-token --limit 50
+  squeezegate-edge --source rtsp://camera.local:554/stream1 --token s3cret-token --events events.jsonl
+  squeezegate-edge --source parking.mp4 --loop --task detect --mqtt-url mqtt://127.0.0.1:1883
   squeezegate-edge --source /var/frames --fps 5 --measure margin --threshold 0.3 --out results.jsonl
   squeezegate-edge --source /var/frames --policy rate --target 0.25
   squeezegate-edge --source /var/frames --policy budget --bytes-per-second 20000
@@ -59,6 +77,42 @@ Exit codes: 0 done, 1 unexpected failure, 2 invalid configuration, 3 model files
 
 const num = numberOrUndefined;
 const defined = definedOnly;
+
+const VIDEO_SOURCE = /^([a-z][a-z0-9+.-]*:\/\/|\/dev\/video\d+$)|\.(mp4|mkv|avi|mov)$/i;
+
+/** `--source` as a folder (`dir`) or a video source (`url`); a flag replaces the file's choice. */
+function sourceFrom(
+  flag: string | undefined,
+  base: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  if (flag === undefined) return base.dir || base.url ? base : undefined;
+  const { dir: _d, url: _u, ...rest } = base;
+  return VIDEO_SOURCE.test(flag) ? { ...rest, url: flag } : { ...rest, dir: flag };
+}
+
+const onOff = (v: string | undefined) =>
+  v === undefined ? undefined : v === 'on' ? true : v === 'off' ? false : v;
+
+/** The video settings: flags over the file's `video:` section. */
+function videoFromFlags(
+  values: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  file: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const s = (k: string) => values[k] as string | undefined;
+  const mqttFile = (file.mqtt ?? {}) as Record<string, unknown>;
+  const mqttUrl = s('mqtt-url') ?? (mqttFile.url as string | undefined);
+  return {
+    ...file,
+    ...defined({
+      ffmpeg: s('ffmpeg') ?? env.SQUEEZEGATE_FFMPEG ?? file.ffmpeg,
+      events: s('events') ?? file.events,
+      gate: { ...(file.gate as object | undefined), ...defined({ enabled: onOff(s('gate')) }) },
+      track: { ...(file.track as object | undefined), ...defined({ enabled: onOff(s('track')) }) },
+      mqtt: mqttUrl ? { ...mqttFile, ...defined({ url: mqttUrl, prefix: s('mqtt-prefix') }) } : undefined,
+    }),
+  };
+}
 
 export type CliParse<T> = ConfigResult<T> | { ok: 'help' };
 
@@ -75,6 +129,15 @@ export async function edgeConfigFromCli(
     labels: { type: 'string' },
     fps: { type: 'string' },
     limit: { type: 'string' },
+    loop: { type: 'boolean' },
+    pace: { type: 'string' },
+    'rtsp-transport': { type: 'string' },
+    ffmpeg: { type: 'string' },
+    gate: { type: 'string' },
+    track: { type: 'string' },
+    events: { type: 'string' },
+    'mqtt-url': { type: 'string' },
+    'mqtt-prefix': { type: 'string' },
     model: { type: 'string' },
     'deadline-ms': { type: 'string' },
     'max-in-flight': { type: 'string' },
@@ -124,15 +187,21 @@ export async function edgeConfigFromCli(
             }),
           }
         : undefined,
-      source: {
-        ...fileSource,
-        ...defined({
-          dir: s('source') ?? env.SQUEEZEGATE_DATASET_DIR ?? fileSource.dir ?? '',
-          labels: s('labels'),
-          fps: num(s('fps')),
-          limit: num(s('limit')),
-        }),
-      },
+      source: sourceFrom(
+        s('source') ?? (file.source || file.cameras ? undefined : env.SQUEEZEGATE_DATASET_DIR),
+        {
+          ...fileSource,
+          ...defined({
+            labels: s('labels'),
+            fps: num(s('fps')),
+            limit: num(s('limit')),
+            loop: values.loop === true ? true : undefined,
+            pace: s('pace'),
+            rtspTransport: s('rtsp-transport'),
+          }),
+        },
+      ),
+      video: videoFromFlags(values, env, file.video as Record<string, unknown> | undefined),
       output: s('out'),
       logLevel: s('log-level') ?? env.SQUEEZEGATE_LOG_LEVEL,
     }),

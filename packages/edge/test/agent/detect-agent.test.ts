@@ -7,7 +7,7 @@ import {
   type DetectRecord,
   type GatewayLink,
   type LinkAnswer,
-  openDirectorySource,
+  openFrameSource,
   summarizeDetections,
 } from '@squeezegate/edge';
 import {
@@ -90,7 +90,9 @@ async function run(byWidth: Record<number, Detection[]>, link: GatewayLink | nul
     logger: pino({ level: 'silent' }),
     onRecord: (r) => records.push(r),
   });
-  await agent.run(await openDirectorySource({ dir }));
+  await agent.run(
+    await openFrameSource({ logger: pino({ level: 'silent' }), scale: { shortSide: 256 }, source: dir }),
+  );
   return records.sort((a, b) => a.seq - b.seq);
 }
 

@@ -7,7 +7,7 @@ import {
   type FrameRecord,
   type GatewayLink,
   type LinkAnswer,
-  openDirectorySource,
+  openFrameSource,
   summarize,
 } from '@squeezegate/edge';
 import { type Classifier, MODELS, type ModelSpec } from '@squeezegate/shared';
@@ -64,7 +64,13 @@ async function runAgent(link: GatewayLink | null) {
     logger: pino({ level: 'silent' }),
     onRecord: (r) => records.push(r),
   });
-  await agent.run(await openDirectorySource({ dir: await frames([RED, GREY, GREY]) }));
+  await agent.run(
+    await openFrameSource({
+      logger: pino({ level: 'silent' }),
+      scale: { shortSide: 256 },
+      source: await frames([RED, GREY, GREY]),
+    }),
+  );
   return records.sort((a, b) => a.seq - b.seq);
 }
 

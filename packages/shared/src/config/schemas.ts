@@ -147,6 +147,104 @@ export const DetectSchema = z
 export type DetectConfig = z.infer<typeof DetectSchema>;
 export const DETECT_DEFAULTS: DetectConfig = DetectSchema.parse({});
 
+/**
+ * Where a camera's frames come from: an image folder (`dir`, replayed in name order), or a video
+ * source (`url`): a file (.mp4 .mkv .avi .mov), rtsp(s)://, http(s):// (MJPEG or snapshots) or a
+ * V4L2 device (/dev/videoN), decoded by ffmpeg at `fps` to the model's size.
+ */
+export const CameraSourceSchema = z
+  .object({
+    dir: z.string().min(1, 'a frame source is required (--source or SQUEEZEGATE_DATASET_DIR)').optional(),
+    url: z.string().min(1, 'a frame source is required (--source or SQUEEZEGATE_DATASET_DIR)').optional(),
+    /** CSV with `file` and `class_index` columns; default: `manifest.csv` in `dir` if present. */
+    labels: z.string().optional(),
+    /** Frames per second: folders 0 = as fast as possible; video is analysed at this rate (0 = 5). */
+    fps: z.number().min(0).default(0),
+    limit: z.number().int().positive().optional(),
+    /** Take every `stride`-th frame starting at `offset` (to split one set across agents). */
+    offset: z.number().int().nonnegative().default(0),
+    stride: z.number().int().positive().default(1),
+    /** Video files: replay forever, as a camera would (implies `pace: realtime`). */
+    loop: z.boolean().default(false),
+    /** Video files: `asap` decodes as fast as the model takes frames; `realtime` at the file's rate. */
+    pace: z.enum(['asap', 'realtime']).optional(),
+    rtspTransport: z.enum(['tcp', 'udp']).default('tcp'),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if ((s.dir === undefined) === (s.url === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dir'],
+        message:
+          s.dir === undefined
+            ? 'a frame source is required (--source or SQUEEZEGATE_DATASET_DIR)'
+            : 'give a folder (dir) or a video source (url), not both',
+      });
+  });
+export type CameraSourceConfig = z.infer<typeof CameraSourceSchema>;
+
+/** One camera of a multi-camera agent; what it leaves out comes from the agent's settings. */
+export const CameraSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'camera ids: 1-64 of A-Z a-z 0-9 . _ -'),
+    source: CameraSourceSchema,
+    policy: PolicySchema.optional(),
+    payload: PayloadSchema.optional(),
+    privacy: PrivacySchema.optional(),
+  })
+  .strict();
+export type CameraConfig = z.infer<typeof CameraSchema>;
+
+/**
+ * What time adds on video: the scene gate (a frame too like the last analysed one reuses its
+ * result), tracking (an object is sent once, not every frame), and where events go.
+ */
+export const VideoSchema = z
+  .object({
+    /** ffmpeg binary; default: the one `npm install` brings, else `ffmpeg` on PATH. */
+    ffmpeg: z.string().min(1).optional(),
+    gate: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A thumbnail pixel changed when it moved by more than this many grey levels (0-255). */
+        levelThreshold: z.number().min(1).max(255).optional(),
+        /** The frame changed when more than this share of its thumbnail pixels did. */
+        shareThreshold: Fraction.optional(),
+        /** Run the model at least every this many frames, however still the scene. */
+        maxSkip: z.number().int().min(1).optional(),
+        /** …and whenever the last analysed frame is older than this. */
+        maxAgeMs: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .default({ enabled: true }),
+    track: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Frames a track survives without a matching detection. */
+        maxAge: z.number().int().min(1).optional(),
+        /** Detections before a track is confirmed (and announced as an event). */
+        minHits: z.number().int().min(1).optional(),
+        iouThreshold: Fraction.optional(),
+      })
+      .strict()
+      .default({ enabled: true }),
+    /** Track and scene events as JSON lines (one file for every camera). */
+    events: z.string().min(1).optional(),
+    /** Publish the events to MQTT, in the layout of Frigate's `frigate/events`. */
+    mqtt: z
+      .object({
+        url: z.string().regex(/^mqtts?:\/\//, 'an mqtt:// or mqtts:// URL'),
+        /** Topic prefix: events on `<prefix>/events`, availability on `<prefix>/available`. */
+        prefix: z.string().min(1).default('frigate'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type VideoConfig = z.infer<typeof VideoSchema>;
+export const VIDEO_DEFAULTS: VideoConfig = VideoSchema.parse({});
+
 const WsUrl = z.url({ protocol: /^wss?$/, error: 'gateway URL must be ws:// or wss://' });
 
 export const EdgeConfigSchema = z
@@ -190,24 +288,31 @@ export const EdgeConfigSchema = z
       })
       .strict()
       .optional(),
-    source: z
-      .object({
-        dir: z.string().min(1, 'a frame source directory is required (--source or SQUEEZEGATE_DATASET_DIR)'),
-        /** CSV with `file` and `class_index` columns; default: `manifest.csv` in `dir` if present. */
-        labels: z.string().optional(),
-        /** Frames per second; 0 = as fast as possible. */
-        fps: z.number().min(0).default(0),
-        limit: z.number().int().positive().optional(),
-        /** Take every `stride`-th frame starting at `offset` (to split one set across agents). */
-        offset: z.number().int().nonnegative().default(0),
-        stride: z.number().int().positive().default(1),
-      })
-      .strict(),
+    /** The agent's one camera (or the default settings of `cameras`). */
+    source: CameraSourceSchema.optional(),
+    /**
+     * Several cameras on one agent: each its own source and, optionally, its own policy, payload,
+     * masks and face handling; they share the model. Without it the agent has one camera, `source`.
+     */
+    cameras: z.array(CameraSchema).max(64).optional(),
+    video: VideoSchema.default(VIDEO_DEFAULTS),
     /** Where results go as JSON lines; "-" = stdout. */
     output: z.string().default('-'),
     logLevel: LogLevelSchema.default('info'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.source === undefined && !c.cameras?.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source', 'dir'],
+        message: 'a frame source is required (--source or SQUEEZEGATE_DATASET_DIR)',
+      });
+    const ids = c.cameras?.map((cam) => cam.id) ?? [];
+    const twice = ids.find((id, k) => ids.indexOf(id) !== k);
+    if (twice)
+      ctx.addIssue({ code: 'custom', path: ['cameras'], message: `camera id ${twice} is used twice` });
+  });
 export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
 
 /**

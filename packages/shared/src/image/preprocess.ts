@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { Preprocess } from '../models/catalog.ts';
+import type { RawImage } from './raw.ts';
 
 export const ImageErrorCode = { DECODE: 'IMAGE_UNDECODABLE' } as const;
 
@@ -32,13 +33,17 @@ const MAX_PIXELS = 24 * 1000 * 1000;
  * recipe in MODELS.md: sRGB, 3 channels, short side → `resizeShortSide` (cubic), centre crop.
  */
 export async function toModelView(
-  input: Buffer | string,
+  input: Buffer | string | RawImage,
   options: { preprocess: Pick<Preprocess, 'resizeShortSide' | 'centerCrop'>; view?: FrameView },
 ): Promise<ModelView> {
   const { resizeShortSide, centerCrop: size } = options.preprocess;
   const view = options.view ?? 'full';
   try {
-    const image = sharp(input, { failOn: 'warning', limitInputPixels: MAX_PIXELS }).rotate();
+    // A raw frame (a camera's, decoded by ffmpeg) goes through the same pipeline, without decoding.
+    const image =
+      typeof input === 'string' || Buffer.isBuffer(input)
+        ? sharp(input, { failOn: 'warning', limitInputPixels: MAX_PIXELS }).rotate()
+        : sharp(input.pixels, { raw: { width: input.width, height: input.height, channels: 3 } });
     const meta = await image.metadata();
     const swap = (meta.orientation ?? 1) >= 5;
     const width = swap ? meta.height : meta.width;

@@ -46,7 +46,8 @@ describe('EdgeConfigSchema', () => {
         deadlineMs: 1000,
         maxInFlight: 8,
         reconnect: { baseMs: 250, maxMs: 10_000 },
-        source: { dir: '/data/frames', fps: 0, offset: 0, stride: 1 },
+        source: { dir: '/data/frames', fps: 0, offset: 0, stride: 1, loop: false, rtspTransport: 'tcp' },
+        video: { gate: { enabled: true }, track: { enabled: true } },
         output: '-',
         logLevel: 'info',
       },
@@ -79,6 +80,8 @@ describe('EdgeConfigSchema', () => {
       offset: 1,
       stride: 2,
       labels: '/data/labels.csv',
+      loop: false,
+      rtspTransport: 'tcp',
     });
     expect(result.config.logLevel).toBe('silent');
   });
@@ -107,7 +110,7 @@ describe('EdgeConfigSchema', () => {
         expect.stringMatching(/^policy\.threshold: .*<=1/),
         expect.stringMatching(/^payload\.quality: .*>=1/),
         expect.stringMatching(/^deadlineMs: /),
-        'source.dir: a frame source directory is required (--source or SQUEEZEGATE_DATASET_DIR)',
+        'source.dir: a frame source is required (--source or SQUEEZEGATE_DATASET_DIR)',
         expect.stringMatching(/^source\.stride: /),
         '(root): Unrecognized key: "verbose"',
       ]),
@@ -120,7 +123,7 @@ describe('EdgeConfigSchema', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const paths = result.issues.map((i) => i.slice(0, i.indexOf(':')));
-    expect(paths.sort()).toEqual(['deviceId', 'gatewayUrl', 'modelsDir', 'source', 'token']);
+    expect(paths.sort()).toEqual(['deviceId', 'gatewayUrl', 'modelsDir', 'token']);
   });
 
   it('rejects a non-object', () => {
