@@ -73,6 +73,7 @@ export function createFfmpegSource(options: FfmpegSourceOptions): FrameSource {
   let closed = false;
   let closing: Promise<void> | null = null;
   let attempt = 0;
+  let fileFrames = 0;
   let restartTimer: unknown = null;
   let stallTimer: unknown = null;
 
@@ -107,11 +108,12 @@ export function createFfmpegSource(options: FfmpegSourceOptions): FrameSource {
       args,
       clock,
       log,
-      onFrame: (pixels, size, index) => {
+      onFrame: (pixels, size) => {
         if (closed || run.stopReason !== null) return;
         core.emit(
           { pixels, width: size.width, height: size.height },
-          isFile ? Math.round((index * 1000) / fps) : null,
+          // Counted over every child, so a looping file restarted after a kill keeps going forward.
+          isFile ? Math.round((fileFrames++ * 1000) / fps) : null,
         );
         if (!live && core.channel.size >= readAhead) run.pause();
       },

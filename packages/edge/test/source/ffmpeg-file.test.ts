@@ -208,8 +208,10 @@ describe.skipIf(!haveVideos)('ffmpeg source on video files', { timeout: 180_000 
     expect(gaps[0]?.reason).toMatch(/killed by SIGKILL/);
     expect(restarts).toBe(1);
     expect(records.find((r) => r.msg === 'camera child died')?.signal).toBe('SIGKILL');
-    // Numbering goes on across the restart.
+    // Numbering and stream position go on across the restart: no name is used twice.
     expect(frames.every((f, i) => i === 0 || f.seq > (frames[i - 1]?.seq ?? -1))).toBe(true);
+    expect(frames.every((f, i) => i === 0 || (f.ptsMs ?? 0) > (frames[i - 1]?.ptsMs ?? 0))).toBe(true);
+    expect(new Set(frames.map((f) => f.name)).size).toBe(frames.length);
     expect(childrenMatching(file)).toEqual([]);
   });
 
