@@ -10,7 +10,7 @@ import {
   type DetectRecord,
   type Frame,
   type FrameRecord,
-  openDirectorySource,
+  openFrameSource,
   type PrivacyGuard,
 } from '@squeezegate/edge';
 import {
@@ -87,6 +87,10 @@ async function subset(pattern: RegExp): Promise<string> {
   return dir;
 }
 
+/** A folder of frames as the agent's camera. */
+const folder = (dir: string) =>
+  openFrameSource({ source: dir, scale: { shortSide: 256 }, logger: testLogger });
+
 describe.skipIf(!haveDetectionModels || !haveRealModels)('no face leaves the device unblurred', () => {
   let faces320: Detector;
   let plain: PrivacyGuard;
@@ -154,7 +158,7 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('no face leaves the dev
             logger: testLogger,
             onRecord: (r) => records.push(r),
           });
-          await agent.run(await openDirectorySource({ dir: await subset(/^faces_/) }));
+          await agent.run(await folder(await subset(/^faces_/)));
         }
       } finally {
         await classifier.close();
@@ -190,7 +194,7 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('no face leaves the dev
       onRecord: (r) => records.push(r),
       verifiable: () => true,
     });
-    await agent.run(await openDirectorySource({ dir: await subset(/^faces_/) }));
+    await agent.run(await folder(await subset(/^faces_/)));
     expect(records).toHaveLength(10);
     expect(link.payloads.length).toBeGreaterThan(10);
     const { visibleBefore, leaks } = await audit(link.payloads, rendered);
@@ -221,7 +225,7 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('no face leaves the dev
         logger: testLogger,
         onRecord: (r) => records.push(r),
       });
-      await agent.run(await openDirectorySource({ dir: await subset(/^(faces_0[1-3]|coco_000000000025)/) }));
+      await agent.run(await folder(await subset(/^(faces_0[1-3]|coco_000000000025)/)));
     } finally {
       await classifier.close();
     }

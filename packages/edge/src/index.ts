@@ -94,7 +94,7 @@ export { cameraIdFrom, classifySource, openFrameSource } from './source/open-sou
 export { scaledSize } from './source/scale.ts';
 export type { SnapshotSourceOptions } from './source/snapshot-source.ts';
 export { createSnapshotSource } from './source/snapshot-source.ts';
-export { SourceError as CameraSourceError, SourceErrorCode } from './source/source-error.ts';
+export { redactUrl, SourceErrorCode } from './source/source-error.ts';
 export type { TrackEventBuilder, TrackEventOptions } from './temporal/events.ts';
 export { createTrackEventBuilder } from './temporal/events.ts';
 export type {

@@ -18,8 +18,7 @@ import { predictDataset } from './evaluation/predict-dataset.ts';
 import { PrivacyLedgerError } from './privacy/privacy-guard.ts';
 import { createDetectRuntime, createEdgeRuntime } from './runtime.ts';
 import { EventSinkError } from './sinks/jsonl-sink.ts';
-import { SourceError } from './source/directory-source.ts';
-import { SourceError as CameraSourceError } from './source/source-error.ts';
+import { SourceError } from './source/source-error.ts';
 
 const EXIT = { OK: 0, FAILED: 1, CONFIG: 2, MODELS: 3, SOURCE: 4, UNREACHABLE: 5, LEDGER: 6 } as const;
 
@@ -32,7 +31,7 @@ function configError(command: string, issues: readonly string[]): never {
 
 function knownFailure(err: unknown): number | null {
   if (err instanceof ModelLoadError) return EXIT.MODELS;
-  if (err instanceof SourceError || err instanceof CameraSourceError) return EXIT.SOURCE;
+  if (err instanceof SourceError) return EXIT.SOURCE;
   if (err instanceof EventSinkError) return EXIT.LEDGER;
   if (err instanceof CalibrationError) return EXIT.UNREACHABLE;
   if (err instanceof PrivacyLedgerError) return EXIT.LEDGER;

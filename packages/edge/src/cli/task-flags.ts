@@ -18,7 +18,7 @@ export const TASK_FLAGS = {
 export const TASK_HELP = `Task:
   --task <task>            classify | detect (default classify)
   --detector <id>          detect: yolox-nano-416 (default) | picodet-s-320 |
-                           squeezedet-kitti-experimental (not the published weights, see README)
+                           squeezedet-kitti-experimental (not the published weights, see docs/detection-and-privacy.md)
   --tiling <mode>          detect: off | auto — wide frames also run as overlapping squares (default off)
   --min-score <s>          detect: report a detection on the edge's own word at this score
                            (default: the model's threshold)

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
+import { SourceError } from './source-error.ts';
 
 const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
 
@@ -34,10 +35,7 @@ export interface DirectorySource {
   }): AsyncGenerator<SourceFrame>;
 }
 
-export class SourceError extends Error {
-  override readonly name = 'SourceError';
-  readonly code = 'SOURCE_UNREADABLE';
-}
+export { SourceError };
 
 const LabelRow = z.object({ file: z.string().min(1), class_index: z.coerce.number().int().nonnegative() });
 
