@@ -50,6 +50,9 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('the detect task end to
         out,
         '--log-level',
         'warn',
+        // Longer than any answer takes: every payload sent gets the cloud's verdict.
+        '--deadline-ms',
+        '60000',
       ],
       userEnv(),
     );

@@ -31,6 +31,8 @@ describe.skipIf(!haveRealModels)('operator view: Prometheus metrics, configurati
         gatewayUrl: gateway.edgeUrl,
         modelsDir,
         policy: { kind: 'threshold', measure: 'maxProb', threshold: 0.9 },
+        // Longer than any answer takes: every offloaded frame is answered before the metrics are read.
+        deadlineMs: 60_000,
         source: { dir: datasetDir, limit: 24 },
       }),
       logger: testLogger,
