@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {
   type CameraStats,
   type Classifier,
@@ -27,6 +28,7 @@ import type { CameraEvent } from './temporal/frigate.ts';
 import { createSceneGate, type SceneGate, type SceneGateOptions } from './temporal/scene-gate.ts';
 import type { TrackerOptions } from './temporal/tracker.ts';
 import { createGatewayLink, type GatewayLink } from './transport/gateway-link.ts';
+import { INTERRUPTED, openJournal } from './transport/journal.ts';
 import { openSpool } from './transport/spool.ts';
 
 interface RuntimeBase {
@@ -110,6 +112,13 @@ async function openCommon(options: CommonOptions, scale: Scale) {
   const spool = config.spool ? await openSpool(config.spool) : null;
   if (spool?.stale)
     logger.warn({ stale: spool.stale, dir: config.spool?.dir }, 'removed stale spooled frames');
+  // With a spool, frames awaiting the cloud survive a kill: their local result is written at the next start.
+  const journal = config.spool ? await openJournal(path.join(config.spool.dir, 'journal')) : null;
+  if (journal?.recovered.length)
+    logger.warn(
+      { frames: journal.recovered.length },
+      'frames the previous run left waiting for the cloud: recorded with their local answer',
+    );
   const link = connect
     ? await createGatewayLink({
         url: config.gatewayUrl,
@@ -133,7 +142,7 @@ async function openCommon(options: CommonOptions, scale: Scale) {
     await events.close();
     await faces?.close();
   };
-  return { cameras, link, onEvent, close };
+  return { cameras, link, onEvent, journal, close };
 }
 
 type Common = Awaited<ReturnType<typeof openCommon>>;
@@ -143,11 +152,13 @@ const runIdNow = () => Date.now().toString(36);
 
 function runtimeOf(
   common: Common,
-  config: Readonly<EdgeConfig>,
-  logger: Logger,
+  options: CommonOptions & { onRecord: (record: never) => void },
   agents: readonly AgentSteps[],
   closeModel: () => Promise<void>,
 ): RuntimeBase {
+  const { config, logger } = options;
+  // Records left in the journal by a killed run, in the shape this task writes.
+  const onRecord = options.onRecord as (record: Record<string, unknown>) => void;
   let closed: Promise<void> | null = null;
   const close = () => {
     closed ??= (async () => {
@@ -163,6 +174,7 @@ function runtimeOf(
     privacy: common.cameras[0]!.privacy,
     cameraStats: () => common.cameras.map((c) => c.counter.stats()),
     async run({ signal } = {}) {
+      for (const { record } of common.journal?.recovered ?? []) onRecord({ ...record, cloud: INTERRUPTED });
       await runCameras(lanes, { maxInFlight: config.maxInFlight, log: logger, signal });
       for (const agent of agents) agent.flush();
     },
@@ -233,11 +245,12 @@ export async function createEdgeRuntime(options: EdgeRuntimeOptions): Promise<Ed
       onRecord: counted(camera, onRecord),
       video: camera.video ? { runId, gate: gateFor(camera, config), onEvent: common.onEvent(camera) } : null,
       totals: shared,
+      journal: common.journal,
     });
     camera.onDrop = agent.dropped;
     return agent;
   });
-  const base = runtimeOf(common, config, logger, agents, async () => {
+  const base = runtimeOf(common, options, agents, async () => {
     if (ownsClassifier) await classifier.close();
   });
   return { ...base, classifier };
@@ -281,12 +294,13 @@ export async function createDetectRuntime(options: DetectRuntimeOptions): Promis
         : null,
       onEvent: common.onEvent(camera),
       totals: shared,
+      journal: common.journal,
     });
     camera.onDrop = agent.dropped;
     camera.counter.tracksOpen = agent.tracksOpen;
     return agent;
   });
-  const base = runtimeOf(common, config, logger, agents, async () => {
+  const base = runtimeOf(common, options, agents, async () => {
     if (ownsDetector) await detector.close();
   });
   return { ...base, detector };

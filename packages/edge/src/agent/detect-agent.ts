@@ -9,6 +9,7 @@ import type { CameraEvent } from '../temporal/frigate.ts';
 import type { SceneGate } from '../temporal/scene-gate.ts';
 import type { TrackerOptions } from '../temporal/tracker.ts';
 import type { GatewayLink } from '../transport/gateway-link.ts';
+import { INTERRUPTED, type Journal } from '../transport/journal.ts';
 import { askCloud } from './ask-cloud.ts';
 import type { DetectRecord, FinalDetection, ObjectOffload } from './detect-record.ts';
 import { createDetectTracking, type DetectTracking } from './detect-tracking.ts';
@@ -46,6 +47,8 @@ export interface DetectAgentOptions {
   onEvent?: (event: CameraEvent) => void;
   /** Running totals shared by the cameras of one device (default: this agent's own). */
   totals?: { report: () => void; totals: Totals };
+  /** Keeps each offloading frame's local result on disk until its final one is written. */
+  journal?: Journal | null;
   now?: () => number;
 }
 
@@ -77,6 +80,7 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
   const floor = candidateFloor(config, minScore);
   const totals = totalsReporter<DetectRecord>(link, onRecord, now, options.totals);
   const video = options.video ?? null;
+  const journal = options.journal ?? null;
   const emit = (events: readonly CameraEvent[]) => {
     for (const e of events) options.onEvent?.(e);
   };
@@ -237,6 +241,21 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
       const t3 = now();
       const payloadMs = round(t3 - t2);
       const withheld = rendered.some((r) => r.kind === 'withheld');
+      if (!withheld) {
+        // The frame's result if the agent dies before the cloud answers: the detector's own word.
+        const fallback = plan.verify.map((d) => judged(d, null, trackOf(d))).filter((d) => d !== null);
+        await journal?.hold(frameId, {
+          ...frameBase,
+          detections: [...local, ...fallback].sort((a, b) => b.score - a.score),
+          decision: { kind: 'offload', reason: `${plan.reason}; ${INTERRUPTED.reason}` },
+          offloads: [],
+          scene: null,
+          faces: scan.faces.length,
+          bytesSent: 0,
+          error: null,
+          timings: { ...timings, payloadMs, cloudMs: null, totalMs: round(now() - t0) },
+        } satisfies DetectRecord);
+      }
       const cloudDone = Promise.all(
         jobs.map(async (job, k): Promise<ObjectOffload> => {
           const out = rendered[k]!;
@@ -324,6 +343,7 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
             totalMs: round(now() - t0),
           },
         });
+        return journal?.release(frameId);
       });
       return { cloud: cloudDone };
     } catch (err) {

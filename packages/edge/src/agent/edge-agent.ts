@@ -17,6 +17,7 @@ import type { CameraEvent } from '../temporal/frigate.ts';
 import { createSceneEventBuilder } from '../temporal/scene-events.ts';
 import type { SceneGate } from '../temporal/scene-gate.ts';
 import type { GatewayLink } from '../transport/gateway-link.ts';
+import { INTERRUPTED, type Journal } from '../transport/journal.ts';
 import { askCloud } from './ask-cloud.ts';
 import {
   capturedBytesOf,
@@ -54,6 +55,8 @@ export interface EdgeAgentOptions {
   video?: { runId: string; gate: SceneGate | null; onEvent?: (event: CameraEvent) => void } | null;
   /** Running totals shared by the cameras of one device (default: this agent's own). */
   totals?: { report: () => void; totals: Totals };
+  /** Keeps each offloaded frame's local result on disk until its final one is written. */
+  journal?: Journal | null;
   now?: () => number;
 }
 
@@ -75,6 +78,7 @@ const NO_FACES = { faces: [], scanMs: 0 };
 export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   const { deviceId, classifier, labels, link, policy, payload, deadlineMs, maxInFlight, onRecord } = options;
   const video = options.video ?? null;
+  const journal = options.journal ?? null;
   const now = options.now ?? (() => performance.now());
   const privacy = options.privacy ?? null;
   const totals = totalsReporter<FrameRecord>(link, onRecord, now, options.totals);
@@ -252,6 +256,19 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       const { shaped, redactions } = prepared;
       policy.spent(shaped.bytes.length);
       if (video?.gate) asked = self;
+      // The frame's result if the agent dies before the cloud answers, written at the next start.
+      await journal?.hold(frameId, {
+        ...base,
+        capturedBytes,
+        local,
+        decision,
+        bytesSent: 0,
+        cloud: INTERRUPTED,
+        final: { ...answer(best.index, best.p), source: 'local' },
+        redactions,
+        error: null,
+        timings: { ...timings, redactMs: prepared.redactMs, cloudMs: null, totalMs: round(now() - t0) },
+      } satisfies FrameRecord);
       // The cloud round trip runs alongside the next frames; the caller bounds how many.
       const t3 = now();
       const cloudDone = askCloud(
@@ -292,6 +309,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
             totalMs: round(now() - t0),
           },
         });
+        return journal?.release(frameId);
       });
       return { cloud: cloudDone };
     } catch (err) {

@@ -20,19 +20,19 @@ export type CloudOutcome =
   | { status: 'error'; code: string; message: string }
   | { status: 'unavailable'; reason: string }
   /** Privacy: the frame shows faces and `faces: withhold` keeps such frames on the device. */
-  | { status: 'withheld'; faces: number };
+  | { status: 'withheld'; faces: number }
+  /** The agent stopped (or was killed) while the frame waited; recorded at the next start. */
+  | { status: 'interrupted'; reason: string };
 
 /**
  * What time decided on video, besides the policy: `reused`, the frame took the final result of
  * frame `from` (the scene gate found it unchanged, or its scene's label was already asked);
  * `dropped`, a live camera's newer frame replaced it before the model could take it (it keeps the
- * camera's last result); `interrupted`, the agent stopped (or was killed) while the frame waited
- * for the cloud, and it keeps its local answer, recorded at the next start.
+ * camera's last result).
  */
 export type TemporalDecision =
   | { kind: 'reused'; reason: string; from: string }
-  | { kind: 'dropped'; reason: string }
-  | { kind: 'interrupted'; reason: string };
+  | { kind: 'dropped'; reason: string };
 
 /** The one final result of a frame, written as a JSON line. */
 export interface FrameRecord extends FrameIdentity {

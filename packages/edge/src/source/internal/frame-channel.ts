@@ -56,6 +56,8 @@ export class FrameChannel<T> {
 
   /** The next frame, or null once ended and empty or when `signal` aborts. */
   take(signal?: AbortSignal): Promise<T | null> {
+    // An aborted consumer takes nothing more, not even what is already buffered.
+    if (signal?.aborted) return Promise.resolve(null);
     const item = this.items.shift();
     if (item !== undefined) {
       this.options.onTake?.();
