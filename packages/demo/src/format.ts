@@ -1,6 +1,7 @@
 import type { DetectionMetrics } from '@squeezegate/shared';
 import type { DemoSummary } from './run-demo.ts';
 import type { DetectDemoSummary } from './run-detect-demo.ts';
+import type { VideoDemoSummary } from './run-video-demo.ts';
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`);
 const ms = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} ms`);
@@ -63,6 +64,58 @@ export function formatDetectSummary(s: DetectDemoSummary): string {
       'payloads p50 / p95',
       `${ms(s.payloadMs.p50)} / ${ms(s.payloadMs.p95)} (cut, face search, encode; frames that sent)`,
     ],
+    ['latency p50 / p95', `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p95)}`],
+    ['wall time', `${(s.elapsedMs / 1000).toFixed(1)} s`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`;
+}
+
+const kb = (v: number) => (v >= 1e6 ? mb(v) : `${(v / 1e3).toFixed(1)} kB`);
+
+/** The video demo's summary as a table: what the camera cost against streaming it. */
+export function formatVideoSummary(s: VideoDemoSummary): string {
+  const clip = s.clip
+    ? ` (${s.clip.durationS.toFixed(1)} s, ${s.clip.frames ?? '?'} frames, ${mb(s.clip.bytes)})`
+    : ' (live)';
+  const e = s.events;
+  const restarts: [string, string][] =
+    s.restarts > 0
+      ? [['camera restarts', `${s.restarts}, ${(s.gapMs / 1000).toFixed(1)} s without frames`]]
+      : [];
+  const rows: [string, string][] = [
+    ['clip', `${s.name}${clip}`],
+    ['agent', `${s.deviceId}/${s.camera}: ${s.edgeModel} → gateway ${s.cloudModel}`],
+    [
+      'cascade',
+      `${s.policy}; gate ${s.gate ? 'on' : 'off'}${s.task === 'detect' ? `, tracking ${s.track ? 'on' : 'off'}` : ''}`,
+    ],
+    [
+      'frames',
+      `${s.decodedFrames} decoded at ${s.fps} fps (${s.analysedS.toFixed(1)} s), ${s.analysedFrames} analysed, ${s.droppedFrames} dropped, ${s.failedFrames} failed`,
+    ],
+    ['through the model', `${s.inferredFrames} (${pct(s.inferredFraction)} of analysed)`],
+    [
+      s.task === 'detect' ? 'reused (scene gate)' : 'reused',
+      `${s.reusedFrames}${s.task === 'detect' ? '' : ' (scene gate, or the scene label already asked)'}`,
+    ],
+    [
+      'offloads',
+      s.task === 'detect'
+        ? `${s.offloads.crops} object crops, ${s.offloads.frames} whole frames`
+        : `${s.offloads.frames} frames`,
+    ],
+    [
+      'bytes up',
+      s.streamBytes === null || s.bytesUpOverStream === null
+        ? kb(s.bytesUp)
+        : `${kb(s.bytesUp)} against ${kb(s.streamBytes)} streaming the clip: ${pct(s.bytesUpOverStream)}${s.bytesUp > 0 ? ` (1/${Math.round(s.streamBytes / s.bytesUp)})` : ''}`,
+    ],
+    [
+      'events',
+      s.task === 'detect' ? `${e.new} new, ${e.update} update, ${e.end} end` : `${e.scene} scene changes`,
+    ],
+    ...restarts,
     ['latency p50 / p95', `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p95)}`],
     ['wall time', `${(s.elapsedMs / 1000).toFixed(1)} s`],
   ];
