@@ -151,6 +151,7 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
             detections,
             decision: {
               kind: 'reused',
+              by: 'gate',
               reason: `scene unchanged since frame ${unchanged.since}`,
               from: ref.frameId,
             },

@@ -29,6 +29,7 @@ import {
 } from './frame-context.ts';
 import type { Answer, FrameRecord } from './frame-record.ts';
 import { type AgentSteps, frameFailure, runOne, type Totals, totalsReporter } from './replay.ts';
+import { createSceneMemory } from './scene-memory.ts';
 
 export interface EdgeAgentOptions {
   deviceId: string;
@@ -161,17 +162,22 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   let reference: Reference | null = null;
   /** The camera's latest result, which a dropped frame keeps. */
   let lastFinal: FrameRecord['final'] = null;
-  /** The scene's label as last asked of the cloud: frames with the same local label reuse it. */
-  let asked: Reference | null = null;
+  /** The cloud's answer for the camera's scene (video with the gate on): asked once per scene. */
+  const scene = video?.gate ? createSceneMemory<Reference>() : null;
 
   /** A frame that takes another's final result: waits for it, then records it as reused. */
-  function reuse(base: FrameIdentity & { truth: number | null }, ref: Reference, reason: string, t0: number) {
+  function reuse(
+    base: FrameIdentity & { truth: number | null },
+    ref: Reference,
+    why: { by: 'gate' | 'scene'; reason: string; local?: FrameRecord['local'] },
+    t0: number,
+  ) {
     const cloud = ref.final.then((final) => {
       record({
         ...base,
         capturedBytes: 0,
-        local: null,
-        decision: { kind: 'reused', reason, from: ref.frameId },
+        local: why.local ?? null,
+        decision: { kind: 'reused', by: why.by, reason: why.reason, from: ref.frameId },
         bytesSent: 0,
         cloud: null,
         final,
@@ -191,7 +197,12 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
     try {
       const unchanged = gateCheck(video?.gate ?? null, frame);
       if (unchanged && reference)
-        return reuse(base, reference, `scene unchanged since frame ${unchanged.since}`, t0);
+        return reuse(
+          base,
+          reference,
+          { by: 'gate', reason: `scene unchanged since frame ${unchanged.since}` },
+          t0,
+        );
       const bytes = await capturedBytesOf(frame);
       capturedBytes = bytes?.length ?? (frame.image.kind === 'raw' ? frame.image.raw.pixels.length : 0);
       const view = await modelViewOf(frame, bytes, classifier.spec.preprocess);
@@ -218,11 +229,16 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
         if (r.final) lastFinal = r.final;
         settle(r.final);
       };
-      if (asked && asked.local.index !== best.index) asked = null;
-      if (decision.kind === 'offload' && asked) {
+      const asked = decision.kind === 'offload' ? (scene?.lookup(best.index) ?? null) : null;
+      if (asked) {
         settle(null);
         reference = asked;
-        return reuse(base, asked, `scene label "${asked.local.label}" already asked`, t0);
+        return reuse(
+          base,
+          asked,
+          { by: 'scene', reason: `scene "${asked.local.label}" already asked`, local },
+          t0,
+        );
       }
       if (decision.kind === 'local') {
         finish({
@@ -255,7 +271,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       }
       const { shaped, redactions } = prepared;
       policy.spent(shaped.bytes.length);
-      if (video?.gate) asked = self;
+      scene?.remember(best.index, self);
       // The frame's result if the agent dies before the cloud answers, written at the next start.
       await journal?.hold(frameId, {
         ...base,

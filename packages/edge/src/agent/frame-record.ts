@@ -31,7 +31,8 @@ export type CloudOutcome =
  * camera's last result).
  */
 export type TemporalDecision =
-  | { kind: 'reused'; reason: string; from: string }
+  /** `gate`: the model did not run; `scene`: it ran, and the scene's cloud answer was reused. */
+  | { kind: 'reused'; by: 'gate' | 'scene'; reason: string; from: string }
   | { kind: 'dropped'; reason: string };
 
 /** The one final result of a frame, written as a JSON line. */

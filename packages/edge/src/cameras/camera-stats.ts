@@ -8,7 +8,7 @@ const MAX_EVENTS = 10;
 export interface CameraCounter {
   readonly id: string;
   /** Tallies one final record of this camera. */
-  count(decision: { kind: string }): void;
+  count(decision: { kind: string; by?: string }): void;
   /** Keeps one of this camera's events among the latest. */
   event(event: CameraEvent): void;
   /** Tracks open now (the detect task on video). */
@@ -53,11 +53,13 @@ export function createCameraCounter(options: {
   const events: WireEvent[] = [];
   const counter: CameraCounter = {
     id: options.id,
-    count({ kind }) {
+    count(decision) {
+      const { kind } = decision;
       if (kind === 'dropped') counts.dropped++;
       else counts.analysed++;
-      if (kind === 'reused') counts.reused++;
-      else if (kind === 'local' || kind === 'offload') counts.inferred++;
+      // Reused by the gate: the model did not run. Reused for its scene: it ran, the cloud was not asked.
+      if (kind === 'reused' && decision.by === 'gate') counts.reused++;
+      else if (kind === 'local' || kind === 'offload' || kind === 'reused') counts.inferred++;
     },
     event(e) {
       events.push(wireEvent(e));
