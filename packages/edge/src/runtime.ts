@@ -243,7 +243,14 @@ export async function createEdgeRuntime(options: EdgeRuntimeOptions): Promise<Ed
       camera: camera.id,
       logger: logger.child({ camera: camera.id }),
       onRecord: counted(camera, onRecord),
-      video: camera.video ? { runId, gate: gateFor(camera, config), onEvent: common.onEvent(camera) } : null,
+      video: camera.video
+        ? {
+            runId,
+            gate: gateFor(camera, config),
+            sceneFrames: config.video.sceneFrames,
+            onEvent: common.onEvent(camera),
+          }
+        : null,
       totals: shared,
       journal: common.journal,
     });

@@ -3,15 +3,15 @@
 import { type Box, iou } from '@squeezegate/shared';
 
 /**
- * What the agent decided for a frame. `reused`: the scene gate or the tracker reused an earlier
- * result; `dropped`: a newer frame replaced it before the model took it (it keeps the camera's
+ * What the agent decided for a frame. `reused`: the scene gate reused an earlier result (the
+ * model did not run); `scene`: the model ran and the scene's cloud answer was reused (classify); `dropped`: a newer frame replaced it before the model took it (it keeps the camera's
  * last result); `interrupted`: the agent stopped while it waited for the cloud (local answer kept).
  */
-export type DecisionKind = 'local' | 'offload' | 'reused' | 'dropped' | 'failed' | 'interrupted';
+export type DecisionKind = 'local' | 'offload' | 'reused' | 'scene' | 'dropped' | 'failed' | 'interrupted';
 
 /** A frame went through the edge model unless its result was reused, or it never reached the model. */
 export const isInferred = (kind: DecisionKind) =>
-  kind === 'local' || kind === 'offload' || kind === 'interrupted';
+  kind === 'local' || kind === 'offload' || kind === 'scene' || kind === 'interrupted';
 
 /** One object of a detect frame's final answer. */
 export interface LabelledBox {

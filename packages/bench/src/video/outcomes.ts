@@ -7,7 +7,7 @@ import type { DecisionKind, FrameOutcome } from './agreement.ts';
 export interface ClassifyRecordLike {
   seq: number;
   bytesSent: number;
-  decision: { kind: string };
+  decision: { kind: string; by?: string };
   final: { index: number } | null;
 }
 
@@ -24,6 +24,7 @@ const KINDS: readonly string[] = [
   'local',
   'offload',
   'reused',
+  'scene',
   'dropped',
   'failed',
   'interrupted',
@@ -36,7 +37,9 @@ export function decisionKind(kind: string): DecisionKind {
 }
 
 export function classifyOutcome(r: ClassifyRecordLike): FrameOutcome {
-  const kind = decisionKind(r.decision.kind);
+  const kind = decisionKind(
+    r.decision.kind === 'reused' && r.decision.by === 'scene' ? 'scene' : r.decision.kind,
+  );
   return {
     seq: r.seq,
     kind,

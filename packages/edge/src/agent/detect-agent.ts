@@ -287,14 +287,17 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
             deadlineMs,
           );
           if (reply.bytesSent > 0) {
-            privacy.record({
-              frameId,
-              payloadId: job.payloadId,
-              payload: job.kind === 'object' ? 'object' : 'frame',
-              bytes: out.bytes.length,
-              reason: plan.reason,
-              redactions: out.redactions,
-            });
+            privacy.record(
+              {
+                frameId,
+                payloadId: job.payloadId,
+                payload: job.kind === 'object' ? 'object' : 'frame',
+                bytes: out.bytes.length,
+                reason: plan.reason,
+                redactions: out.redactions,
+              },
+              { bytes: out.bytes, source: frame.name, index: k, region: job.cut.region },
+            );
           }
           return {
             ...entry,

@@ -53,7 +53,13 @@ export interface EdgeAgentOptions {
    * this camera (null: every frame goes through the model). A gated camera also asks the cloud
    * once per scene label rather than once per frame.
    */
-  video?: { runId: string; gate: SceneGate | null; onEvent?: (event: CameraEvent) => void } | null;
+  video?: {
+    runId: string;
+    gate: SceneGate | null;
+    /** A new local label must hold this many frames before the cloud is asked again (default 1). */
+    sceneFrames?: number;
+    onEvent?: (event: CameraEvent) => void;
+  } | null;
   /** Running totals shared by the cameras of one device (default: this agent's own). */
   totals?: { report: () => void; totals: Totals };
   /** Keeps each offloaded frame's local result on disk until its final one is written. */
@@ -163,7 +169,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   /** The camera's latest result, which a dropped frame keeps. */
   let lastFinal: FrameRecord['final'] = null;
   /** The cloud's answer for the camera's scene (video with the gate on): asked once per scene. */
-  const scene = video?.gate ? createSceneMemory<Reference>() : null;
+  const scene = video?.gate ? createSceneMemory<Reference>({ minFrames: video.sceneFrames ?? 1 }) : null;
 
   /** A frame that takes another's final result: waits for it, then records it as reused. */
   function reuse(
@@ -299,14 +305,22 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
             : { ...answer(best.index, best.p), source: 'local' as const };
         if (cloud.status !== 'ok') log.debug({ frameId, cloud }, 'kept local answer for offloaded frame');
         if (bytesSent > 0) {
-          privacy?.record({
-            frameId,
-            payloadId: frameId,
-            payload: payload.kind,
-            bytes: shaped.bytes.length,
-            reason: decision.reason,
-            redactions,
-          });
+          privacy?.record(
+            {
+              frameId,
+              payloadId: frameId,
+              payload: payload.kind,
+              bytes: shaped.bytes.length,
+              reason: decision.reason,
+              redactions,
+            },
+            {
+              bytes: shaped.bytes,
+              source: frame.name,
+              index: 0,
+              region: classificationCut(payload.kind, view.source, classifier.spec.preprocess).region,
+            },
+          );
         }
         finish({
           ...base,

@@ -12,7 +12,7 @@ export interface SceneMemory<R> {
 }
 
 export function createSceneMemory<R>(options: { minFrames?: number } = {}): SceneMemory<R> {
-  const { minFrames = 3 } = options;
+  const { minFrames = 1 } = options;
   let scene: { index: number; ref: R } | null = null;
   let challenger: { index: number; frames: number } | null = null;
   return {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CONFIDENCE_MEASURES } from '../confidence/measures.ts';
-import { DETECTORS } from '../detection/catalog.ts';
+import { DEFAULT_FACE_SEARCH_ID, DETECTORS, isFaceSearchId } from '../detection/catalog.ts';
 import { MODEL_IDS } from '../models/catalog.ts';
 import { DeviceIdSchema } from '../protocol/messages.ts';
 
@@ -12,7 +12,10 @@ const Fraction = z.number().min(0).max(1);
 const idsOf = (role: 'detector' | 'face') =>
   DETECTORS.filter((d) => d.role === role).map((d) => d.id) as [string, ...string[]];
 const ObjectDetectorId = z.enum(idsOf('detector'));
-const FaceDetectorId = z.enum(idsOf('face'));
+/** One face model, or several joined by "+" (one face search with a human check, issue 15). */
+const FaceSearchId = z.string().refine(isFaceSearchId, {
+  message: `face models (${idsOf('face').join(', ')}), one or several joined by "+", each once`,
+});
 
 /** Offload when the edge's confidence (by `measure`) is below `threshold`. */
 export const ThresholdPolicySchema = z
@@ -107,7 +110,7 @@ const MaskPoint = z.tuple([Fraction, Fraction]);
 export const PrivacySchema = z
   .object({
     faces: z.enum(['blur', 'pixelate', 'withhold', 'off']).default('pixelate'),
-    faceModel: FaceDetectorId.default('ultraface-rfb320'),
+    faceModel: FaceSearchId.default(DEFAULT_FACE_SEARCH_ID),
     /** onnxruntime threads of the face search, which sits on every payload's path. */
     faceThreads: z.number().int().min(1).max(16).default(2),
     faceThreshold: Fraction.default(0.5),
@@ -116,6 +119,11 @@ export const PrivacySchema = z
     masks: z.array(z.array(MaskPoint).min(3, 'a mask polygon needs at least 3 points')).default([]),
     /** JSON lines, one per payload that left: frame, bytes, reason, redactions. */
     ledger: z.string().min(1).optional(),
+    /**
+     * A folder that receives every payload that leaves, byte for byte, and a payloads.jsonl
+     * index (frame, payload, kind, cut region, redactions): what `squeezegate-edge audit` reads.
+     */
+    payloadDump: z.string().min(1).optional(),
   })
   .strict();
 export type PrivacyConfig = z.infer<typeof PrivacySchema>;
@@ -229,6 +237,13 @@ export const VideoSchema = z
       })
       .strict()
       .default({ enabled: true }),
+    /**
+     * Classify: a frame whose local label is the one the cloud was last asked about for this
+     * camera takes that answer instead of asking again; another label must win this many analysed
+     * frames in a row to be asked (1: ask on any change of local label; more: fewer bytes, but the
+     * scene's answer also stands where the cloud would have said something else).
+     */
+    sceneFrames: z.number().int().min(1).max(100).default(1),
     /** Track and scene events as JSON lines (one file for every camera). */
     events: z.string().min(1).optional(),
     /** Publish the events to MQTT, in the layout of Frigate's `frigate/events`. */

@@ -47,7 +47,7 @@ describe('EdgeConfigSchema', () => {
         maxInFlight: 8,
         reconnect: { baseMs: 250, maxMs: 10_000 },
         source: { dir: '/data/frames', fps: 0, offset: 0, stride: 1, loop: false, rtspTransport: 'tcp' },
-        video: { gate: { enabled: true }, track: { enabled: true } },
+        video: { gate: { enabled: true }, track: { enabled: true }, sceneFrames: 1 },
         output: '-',
         logLevel: 'info',
       },
