@@ -2,7 +2,7 @@
 import { encodeFrame } from '@squeezegate/shared';
 import WebSocket from 'ws';
 import { authedClient, type Client, sleep } from './client.ts';
-import { FUZZ_DEVICE, HONEST_DEVICE } from './plan.ts';
+import { HONEST_DEVICE } from './plan.ts';
 
 export const HONEST_EVERY_MS = 50;
 /** How long `stop` waits for answers still due: a generous deadline, not a measure. */
@@ -80,40 +80,3 @@ export const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : Number.NaN;
 };
-
-/**
- * The honest device's latencies while the gateway is busy but not attacked: `clients` sessions
- * each send a valid frame and wait for its answer, again and again, while the device sends
- * `frames` frames at its rate. What "in time" means for it during the fuzz storm is derived from
- * this, on the same machine under comparable load, instead of assumed.
- */
-export async function calibrateHonest(
-  url: string,
-  image: Buffer,
-  options: { clients: number; frames: number },
-): Promise<number[]> {
-  let running = true;
-  const load = async (k: number) => {
-    const c = await authedClient(url, FUZZ_DEVICE);
-    if (!c) throw new Error('calibration client refused');
-    for (let i = 0; running; i++) {
-      const frameId = `cal-${k}-${i}`;
-      c.ws.send(encodeFrame({ type: 'frame', frameId, seq: i, view: 'full', mime: 'image/jpeg' }, image));
-      await c.until(
-        () => c.closed !== null || c.inbox.some((m) => m.type !== 'welcome' && m.frameId === frameId),
-        DRAIN_MS,
-      );
-      c.inbox.length = 0;
-    }
-    c.ws.close();
-  };
-  const loading = Promise.all(Array.from({ length: options.clients }, (_, k) => load(k)));
-  const honest = startHonestDevice(url, image, 'cal-h');
-  await honest.ready;
-  const deadline = performance.now() + DRAIN_MS + options.frames * HONEST_EVERY_MS;
-  while (honest.sent() < options.frames && performance.now() < deadline) await sleep(HONEST_EVERY_MS);
-  const { frames } = await honest.stop();
-  running = false;
-  await loading;
-  return frames.filter((f) => f.answeredAt !== undefined).map((f) => f.answeredAt! - f.sentAt);
-}
