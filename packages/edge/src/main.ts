@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// squeezegate-edge: the agent on a camera, and its calibrate sub-command.
+// squeezegate-edge: the agent on a camera, and its calibrate and audit sub-commands.
 // The only edge module that touches `process`.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -11,6 +11,8 @@ import type { DetectRecord } from './agent/detect-record.ts';
 import { summarizeDetections } from './agent/detect-summary.ts';
 import type { FrameRecord } from './agent/frame-record.ts';
 import { summarize } from './agent/summary.ts';
+import { cameraConfigs, isLive } from './cameras/camera-set.ts';
+import { auditCommand } from './cli/audit.ts';
 import { CALIBRATE_HELP, formatCalibration, parseCalibrateArgs } from './cli/calibrate.ts';
 import { EDGE_HELP, edgeConfigFromCli } from './cli/edge-config.ts';
 import { CalibrationError, calibrate } from './evaluation/calibrate.ts';
@@ -106,10 +108,7 @@ async function runAgent(argv: string[]): Promise<number> {
   const out = config.output === '-' ? process.stdout : createWriteStream(config.output);
   // A finite run (folders, files played once) keeps its records for the closing summary; a camera
   // that runs for months must not, so its summary is its counts.
-  const sources = config.cameras?.map((c) => c.source) ?? [config.source!];
-  const finite = sources.every(
-    (src) => src.dir !== undefined || (/\.(mp4|mkv|avi|mov)$/i.test(src.url!) && !src.loop),
-  );
+  const finite = cameraConfigs(config).every((c) => !isLive(c.source));
   const records: FrameRecord[] = [];
   const detections: DetectRecord[] = [];
   const write = (record: FrameRecord | DetectRecord) => out.write(`${JSON.stringify(record)}\n`);
@@ -175,4 +174,9 @@ async function runAgent(argv: string[]): Promise<number> {
 }
 
 const [first, ...rest] = process.argv.slice(2);
-process.exitCode = first === 'calibrate' ? await runCalibrate(rest) : await runAgent(process.argv.slice(2));
+process.exitCode =
+  first === 'calibrate'
+    ? await runCalibrate(rest)
+    : first === 'audit'
+      ? await auditCommand(rest, { env: process.env, stdout: process.stdout, stderr: process.stderr })
+      : await runAgent(process.argv.slice(2));

@@ -16,7 +16,7 @@ import { createDetectAgent } from './agent/detect-agent.ts';
 import type { DetectRecord } from './agent/detect-record.ts';
 import { createEdgeAgent } from './agent/edge-agent.ts';
 import type { FrameRecord } from './agent/frame-record.ts';
-import type { AgentSteps, Totals } from './agent/replay.ts';
+import type { AgentSteps, SharedTotals, Totals } from './agent/replay.ts';
 import { closeCameras, type OpenCamera, openCameras } from './cameras/camera-set.ts';
 import { runCameras } from './cameras/scheduler.ts';
 import { createPolicy } from './policy/create-policy.ts';
@@ -174,7 +174,10 @@ function runtimeOf(
     privacy: common.cameras[0]!.privacy,
     cameraStats: () => common.cameras.map((c) => c.counter.stats()),
     async run({ signal } = {}) {
-      for (const { record } of common.journal?.recovered ?? []) onRecord({ ...record, cloud: INTERRUPTED });
+      for (const entry of common.journal?.recovered ?? []) {
+        onRecord({ ...entry.record, cloud: INTERRUPTED });
+        await entry.release();
+      }
       await runCameras(lanes, { maxInFlight: config.maxInFlight, log: logger, signal });
       for (const agent of agents) agent.flush();
     },
@@ -183,15 +186,19 @@ function runtimeOf(
   };
 }
 
-/** Shared running totals of every camera of this device, sent with each camera's counts. */
-function sharedTotals(common: Common) {
+/** Shared running totals of every camera of this device, sent with each camera's counts, once a second. */
+function sharedTotals(common: Common): SharedTotals {
   const totals: Totals = { frames: 0, offloaded: 0, capturedBytes: 0, sentBytes: 0 };
   const video = common.cameras.some((c) => c.video) || common.cameras.length > 1;
-  const report = () =>
+  let last = Number.NEGATIVE_INFINITY;
+  const report = (force = false) => {
+    if (!force && performance.now() - last < 1000) return;
+    last = performance.now();
     common.link?.report({
       ...totals,
       ...(video ? { cameras: common.cameras.map((c) => c.counter.stats()) } : {}),
     });
+  };
   return { totals, report };
 }
 

@@ -20,11 +20,19 @@ export async function askCloud(
 ): Promise<CloudReply> {
   if (!link)
     return { outcome: { status: 'unavailable', reason: 'no gateway configured' }, top: null, bytesSent: 0 };
-  const { answer: reply, bytesSent } = await link.request(
-    { type: 'frame', ...header, view: shaped.view, mime: shaped.mime, capturedAt: Date.now() },
-    shaped.bytes,
-    { deadlineMs },
-  );
+  let sent: Awaited<ReturnType<GatewayLink['request']>>;
+  try {
+    sent = await link.request(
+      { type: 'frame', ...header, view: shaped.view, mime: shaped.mime, capturedAt: Date.now() },
+      shaped.bytes,
+      { deadlineMs },
+    );
+  } catch (err) {
+    // A local failure on the way out (the spool's disk, the envelope): the frame keeps its local answer.
+    const message = err instanceof Error ? err.message : String(err);
+    return { outcome: { status: 'error', code: 'SEND_FAILED', message }, top: null, bytesSent: 0 };
+  }
+  const { answer: reply, bytesSent } = sent;
   switch (reply.kind) {
     case 'result': {
       const best = reply.result.top[0]!;

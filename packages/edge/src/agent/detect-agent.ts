@@ -1,5 +1,6 @@
 import { type DetectConfig, type Detection, type Detector, decodeImage } from '@squeezegate/shared';
 import type { Logger } from 'pino';
+import type { FrameStep } from '../cameras/scheduler.ts';
 import { type CloudVerdict, cloudVerdict } from '../detect/cloud-verdict.ts';
 import { candidateFloor, planObjects } from '../detect/object-plan.ts';
 import type { GuardedPayload, PrivacyGuard } from '../privacy/privacy-guard.ts';
@@ -15,7 +16,7 @@ import type { DetectRecord, FinalDetection, ObjectOffload } from './detect-recor
 import { createDetectTracking, type DetectTracking } from './detect-tracking.ts';
 import type { EdgeAgent } from './edge-agent.ts';
 import { capturedBytesOf, frameIdentity, gateCheck } from './frame-context.ts';
-import { frameFailure, runOne, type Totals, totalsReporter } from './replay.ts';
+import { frameFailure, runOne, type SharedTotals, totalsReporter } from './replay.ts';
 
 /** An empty frame with a near miss sends the frame at most once per this many analysed frames. */
 const FRAME_SEND_EVERY = 50;
@@ -46,7 +47,7 @@ export interface DetectAgentOptions {
   video?: { runId: string; gate: SceneGate | null; tracking: TrackerOptions | null } | null;
   onEvent?: (event: CameraEvent) => void;
   /** Running totals shared by the cameras of one device (default: this agent's own). */
-  totals?: { report: () => void; totals: Totals };
+  totals?: SharedTotals;
   /** Keeps each offloading frame's local result on disk until its final one is written. */
   journal?: Journal | null;
   now?: () => number;
@@ -126,7 +127,7 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
     error: null,
   };
 
-  async function processFrame(frame: CapturedFrame): Promise<{ cloud: Promise<void> } | null> {
+  async function processFrame(frame: CapturedFrame): ReturnType<FrameStep> {
     const t0 = now();
     const base = {
       task: 'detect' as const,
@@ -135,6 +136,9 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
     };
     const { frameId } = base;
     let capturedBytes = 0;
+    // Once the detector ran: this frame's final detections, which later frames may reuse.
+    let settle: (d: FinalDetection[]) => void = () => {};
+    let self: { frameId: string; final: Promise<FinalDetection[]> } | null = null;
     try {
       const unchanged = gateCheck(video?.gate ?? null, frame);
       if (unchanged && reference) {
@@ -158,7 +162,7 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
             timings: { decodeMs: 0, detectMs: 0, payloadMs: 0, cloudMs: null, totalMs: round(now() - t0) },
           }),
         );
-        return { cloud };
+        return { cloud, reuse: true };
       }
       const bytes = await capturedBytesOf(frame);
       const image = frame.image.kind === 'raw' ? frame.image.raw : await decodeImage(bytes!);
@@ -201,8 +205,7 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
         local: edgeOnly.map((d) => final(d, 'local')),
       };
       const timings = { decodeMs: round(t1 - t0), detectMs: round(t2 - t1) };
-      let settle: (d: FinalDetection[]) => void = () => {};
-      const self = { frameId, final: new Promise<FinalDetection[]>((resolve) => (settle = resolve)) };
+      self = { frameId, final: new Promise<FinalDetection[]>((resolve) => (settle = resolve)) };
       if (video?.gate) reference = self;
       if (plan.verify.length === 0 && !plan.sendFrame) {
         settle(local);
@@ -354,6 +357,9 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
       const { code, message } = frameFailure(err);
       log.warn({ frameId, file: frame.name, code, err }, 'frame failed, going on with the next');
       video?.gate?.reset();
+      // Frames waiting on this one take nothing from it, and no later frame reuses it.
+      settle([]);
+      if (self && reference === self) reference = null;
       record({
         ...base,
         capturedBytes,

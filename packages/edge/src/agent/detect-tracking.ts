@@ -101,7 +101,8 @@ export function createDetectTracking(options: {
       return ended.length > 0 ? events.onUpdate({ seq: -1, atMs, tracks: tracker.tracks, ended }) : [];
     },
     judge(trackId, verdict) {
-      verdicts.set(trackId, verdict);
+      // A late answer for a track that has ended since is kept nowhere.
+      if (tracker.tracks.some((t) => t.id === trackId)) verdicts.set(trackId, verdict);
     },
     flush: () => events.flush(),
     get open() {

@@ -9,6 +9,7 @@ import {
   topK,
 } from '@squeezegate/shared';
 import type { Logger } from 'pino';
+import type { FrameStep } from '../cameras/scheduler.ts';
 import type { Policy } from '../policy/decision.ts';
 import type { PrivacyGuard, RedactionSummary } from '../privacy/privacy-guard.ts';
 import { classificationCut } from '../privacy/redact.ts';
@@ -28,7 +29,7 @@ import {
   modelViewOf,
 } from './frame-context.ts';
 import type { Answer, FrameRecord } from './frame-record.ts';
-import { type AgentSteps, frameFailure, runOne, type Totals, totalsReporter } from './replay.ts';
+import { type AgentSteps, frameFailure, runOne, type SharedTotals, totalsReporter } from './replay.ts';
 import { createSceneMemory } from './scene-memory.ts';
 
 export interface EdgeAgentOptions {
@@ -61,7 +62,7 @@ export interface EdgeAgentOptions {
     onEvent?: (event: CameraEvent) => void;
   } | null;
   /** Running totals shared by the cameras of one device (default: this agent's own). */
-  totals?: { report: () => void; totals: Totals };
+  totals?: SharedTotals;
   /** Keeps each offloaded frame's local result on disk until its final one is written. */
   journal?: Journal | null;
   now?: () => number;
@@ -191,15 +192,18 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
         timings: { decodeMs: 0, inferMs: 0, cloudMs: null, totalMs: round(now() - t0) },
       });
     });
-    return { cloud };
+    return { cloud, reuse: true };
   }
 
   /** Runs the local stage; resolves with the pending cloud round trip, if the frame was offloaded. */
-  async function processFrame(frame: CapturedFrame): Promise<{ cloud: Promise<void> } | null> {
+  async function processFrame(frame: CapturedFrame): ReturnType<FrameStep> {
     const t0 = now();
     const base = { ...frameIdentity(deviceId, frame, video), truth: frame.truth };
     const { frameId } = base;
     let capturedBytes = 0;
+    // Once the model ran: this frame's final result, which later frames may reuse.
+    let settle: (final: FrameRecord['final']) => void = () => {};
+    let self: Reference | null = null;
     try {
       const unchanged = gateCheck(video?.gate ?? null, frame);
       if (unchanged && reference)
@@ -221,8 +225,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       const local = { ...answer(best.index, best.p), confidence };
       const decision = policy.decide({ probs, confidence }, now());
       const timings = { decodeMs: round(t1 - t0), inferMs: round(t2 - t1) };
-      let settle: (final: FrameRecord['final']) => void = () => {};
-      const self: Reference = {
+      self = {
         frameId,
         local: answer(best.index, best.p),
         final: new Promise((resolve) => {
@@ -237,6 +240,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       };
       const asked = decision.kind === 'offload' ? (scene?.lookup(best.index) ?? null) : null;
       if (asked) {
+        policy.spent(0); // nothing leaves: a byte budget gets its reservation back
         settle(null);
         reference = asked;
         return reuse(
@@ -262,6 +266,7 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       }
       const prepared = await preparePayload(frame, bytes, view);
       if (prepared.kind === 'withheld') {
+        policy.spent(0);
         finish({
           ...base,
           capturedBytes,
@@ -346,6 +351,10 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       const { code, message } = frameFailure(err);
       log.warn({ frameId, file: frame.name, code, err }, 'frame failed, going on with the next');
       video?.gate?.reset();
+      // Frames waiting on this one take nothing from it, and no later frame reuses it.
+      settle(null);
+      if (self && reference === self) reference = null;
+      if (self) scene?.forget(self);
       record({
         ...base,
         capturedBytes,

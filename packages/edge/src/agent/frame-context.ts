@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type RawImage, toModelView } from '@squeezegate/shared';
 import sharp from 'sharp';
@@ -30,8 +31,13 @@ export function frameIdentity(
   if (!video || frame.image.kind === 'file') {
     return { frameId: `${deviceId}:${frame.seq}`, deviceId, seq: frame.seq, file: frame.name };
   }
+  // The protocol's frame ids are at most 128 characters: a long camera id goes in as its hash.
+  const camera =
+    frame.camera.length <= 24
+      ? frame.camera
+      : createHash('sha256').update(frame.camera).digest('base64url').slice(0, 12);
   return {
-    frameId: `${deviceId}:${frame.camera}:${video.runId}:${frame.seq}`,
+    frameId: `${deviceId}:${camera}:${video.runId}:${frame.seq}`,
     deviceId,
     seq: frame.seq,
     file: frame.name,

@@ -31,6 +31,13 @@ interface Tallied {
   bytesSent: number;
 }
 
+/** One device's totals and its throttled report, shared by its cameras' agents. */
+export interface SharedTotals {
+  totals: Totals;
+  /** Sends the totals (at most once a second unless `force`). */
+  report: (force?: boolean) => void;
+}
+
 /** Running totals the gateway's operators see. */
 export interface Totals {
   frames: number;
@@ -48,10 +55,10 @@ export function totalsReporter<R extends Tallied>(
   link: GatewayLink | null,
   onRecord: (record: R) => void,
   now: () => number,
-  shared?: { report: () => void; totals: Totals },
+  shared?: SharedTotals,
 ): { record: (record: R) => void; flush: () => void } {
   const totals = shared?.totals ?? { frames: 0, offloaded: 0, capturedBytes: 0, sentBytes: 0 };
-  const report = shared?.report ?? (() => link?.report(totals));
+  const report = shared?.report ?? ((_force?: boolean) => link?.report(totals));
   let lastReport = Number.NEGATIVE_INFINITY;
   return {
     record(r) {
@@ -65,7 +72,7 @@ export function totalsReporter<R extends Tallied>(
         report();
       }
     },
-    flush: () => report(),
+    flush: () => report(true),
   };
 }
 

@@ -9,6 +9,8 @@ export interface SceneMemory<R> {
   lookup(index: number): R | null;
   /** The cloud is being asked for this frame: its answer becomes the scene's. */
   remember(index: number, ref: R): void;
+  /** The frame failed before it was asked: it is not the scene's answer after all. */
+  forget(ref: R): void;
 }
 
 export function createSceneMemory<R>(options: { minFrames?: number } = {}): SceneMemory<R> {
@@ -32,6 +34,9 @@ export function createSceneMemory<R>(options: { minFrames?: number } = {}): Scen
     remember(index, ref) {
       scene = { index, ref };
       challenger = null;
+    },
+    forget(ref) {
+      if (scene?.ref === ref) scene = null;
     },
   };
 }

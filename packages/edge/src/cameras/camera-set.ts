@@ -10,7 +10,7 @@ import { createPrivacyGuard, type PrivacyGuard } from '../privacy/privacy-guard.
 import type { FfmpegInfo } from '../source/ffmpeg.ts';
 import { locateFfmpeg } from '../source/ffmpeg.ts';
 import type { CapturedFrame, FrameSource, Scale } from '../source/frame-source.ts';
-import { openFrameSource } from '../source/open-source.ts';
+import { looksLikeVideo, openFrameSource } from '../source/open-source.ts';
 import { type CameraCounter, createCameraCounter, sourceKind } from './camera-stats.ts';
 
 /** One camera of the agent, opened: its settings, source, privacy guard and counts. */
@@ -26,7 +26,11 @@ export interface OpenCamera {
 }
 
 const where = (s: CameraSourceConfig) => (s.dir ?? s.url)!;
-const isVideo = (s: CameraSourceConfig) => s.url !== undefined;
+const isVideo = (s: CameraSourceConfig) => looksLikeVideo(where(s));
+
+/** Whether a camera runs until stopped (a live source, a looping file) rather than to an end. */
+export const isLive = (s: CameraSourceConfig) =>
+  isVideo(s) && (s.loop || !/\.(mp4|mkv|avi|mov)$/i.test(where(s)));
 
 /** The cameras a config lists (`cameras`), or its one `source`. */
 export function cameraConfigs(config: Readonly<EdgeConfig>): (Omit<CameraConfig, 'id'> & { id?: string })[] {

@@ -68,7 +68,8 @@ export function createCameraCounter(options: {
     tracksOpen: () => 0,
     stats() {
       const source = options.source()?.stats();
-      const gapMs = (source?.gaps ?? []).reduce((s, g) => s + ((g.to ?? now()) - g.from), 0);
+      const open = source?.gaps.find((g) => g.to === null);
+      const gapMs = (source?.closedGapMs ?? 0) + (open ? now() - open.from : 0);
       return {
         id: options.id,
         source: options.kind,

@@ -9,11 +9,13 @@ import {
   readCli,
   resolveModelsDir,
 } from '@squeezegate/shared';
+import { looksLikeVideo } from '../source/open-source.ts';
 import { POLICY_FLAGS, POLICY_HELP, payloadFromFlags, policyFromFlags } from './policy-flags.ts';
 import { detectFromFlags, privacyFromFlags, TASK_FLAGS, TASK_HELP } from './task-flags.ts';
 
 export const EDGE_HELP = `Usage: squeezegate-edge [options]
        squeezegate-edge calibrate --help
+       squeezegate-edge audit --help
 
 Reads a camera (a video file, an RTSP or HTTP stream, a V4L2 device) or a folder of images,
 classifies each frame locally (or finds its objects, --task detect) and offloads what it is unsure
@@ -78,8 +80,6 @@ Exit codes: 0 done, 1 unexpected failure, 2 invalid configuration, 3 model files
 const num = numberOrUndefined;
 const defined = definedOnly;
 
-const VIDEO_SOURCE = /^([a-z][a-z0-9+.-]*:\/\/|\/dev\/video\d+$)|\.(mp4|mkv|avi|mov)$/i;
-
 /** `--source` as a folder (`dir`) or a video source (`url`); a flag replaces the file's choice. */
 function sourceFrom(
   flag: string | undefined,
@@ -87,7 +87,7 @@ function sourceFrom(
 ): Record<string, unknown> | undefined {
   if (flag === undefined) return base.dir || base.url ? base : undefined;
   const { dir: _d, url: _u, ...rest } = base;
-  return VIDEO_SOURCE.test(flag) ? { ...rest, url: flag } : { ...rest, dir: flag };
+  return looksLikeVideo(flag) ? { ...rest, url: flag } : { ...rest, dir: flag };
 }
 
 const onOff = (v: string | undefined) =>
@@ -153,6 +153,8 @@ export async function edgeConfigFromCli(
   if (cli.kind === 'help') return { ok: 'help' };
   if (cli.kind === 'invalid') return { ok: false, issues: cli.issues };
   const { values, file } = cli;
+  if (values.source !== undefined && Array.isArray(file.cameras) && file.cameras.length > 0)
+    return { ok: false, issues: ['--source: the config file lists cameras; give either, not both'] };
   const s = (k: string) => values[k] as string | undefined;
   const fileSource = (file.source ?? {}) as Record<string, unknown>;
   const parsed = parseConfig(EdgeConfigSchema, {

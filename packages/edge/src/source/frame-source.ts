@@ -31,7 +31,10 @@ export interface SourceStats {
   dropped: number;
   /** Times the camera was reopened after a failure. */
   restarts: number;
+  /** The latest gaps (at most 100). */
   gaps: Gap[];
+  /** The total length of every gap that has closed, however old; a counter that never goes down. */
+  closedGapMs?: number;
 }
 
 export interface FrameSource {

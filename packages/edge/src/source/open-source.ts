@@ -12,6 +12,10 @@ import { redactUrl, SourceError, SourceErrorCode } from './source-error.ts';
 const VIDEO_EXT = /\.(mp4|mkv|avi|mov)$/i;
 const V4L2_DEVICE = /^\/dev\/video\d+$/;
 
+/** Whether a source is a camera or video (a URL, a V4L2 device, a video file) rather than a folder, by its text alone. */
+export const looksLikeVideo = (source: string) =>
+  /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || V4L2_DEVICE.test(source) || VIDEO_EXT.test(source);
+
 /** Where frames come from, as told by `--source`. */
 export type SourceKind =
   | { kind: 'file'; path: string }

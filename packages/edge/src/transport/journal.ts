@@ -19,6 +19,8 @@ export interface Recovered {
   frameId: string;
   /** The fallback record as held; the caller marks it interrupted and writes it. */
   record: Record<string, unknown>;
+  /** Forgets the entry once its record is written (until then a new kill keeps it). */
+  release(): Promise<void>;
 }
 
 /** The cloud outcome of a frame recovered from the journal. */
@@ -31,20 +33,22 @@ const fileOf = (dir: string, frameId: string) => path.join(dir, `${encodeURIComp
 
 /**
  * Opens the journal directory and takes over what a previous process left in it: each entry is
- * read, removed, and returned in `recovered` (a corrupt entry, cut by the kill, is skipped).
+ * read and returned in `recovered`, to be released once written (a corrupt entry, cut by the
+ * kill before its frame was sent, is removed).
  */
 export async function openJournal(dir: string): Promise<Journal> {
   await mkdir(dir, { recursive: true });
   const recovered: Recovered[] = [];
   for (const name of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort()) {
     const file = path.join(dir, name);
+    const release = () => rm(file, { force: true });
     try {
       const record = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-      recovered.push({ frameId: decodeURIComponent(name.slice(0, -'.json'.length)), record });
+      recovered.push({ frameId: decodeURIComponent(name.slice(0, -'.json'.length)), record, release });
     } catch {
       // Written only partly when the process died: its frame was never sent, nothing to recover.
+      await release();
     }
-    await rm(file, { force: true });
   }
   return {
     recovered,

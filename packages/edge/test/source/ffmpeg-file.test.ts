@@ -65,7 +65,7 @@ describe.skipIf(!haveVideos)('ffmpeg source on video files', { timeout: 180_000 
         expect(Math.abs(count - expected)).toBeLessThanOrEqual(1);
         expect(brightest).toBeGreaterThan(20);
         expect(source.lastError).toBeNull();
-        expect(source.stats()).toEqual({ decoded: count, dropped: 0, restarts: 0, gaps: [] });
+        expect(source.stats()).toEqual({ decoded: count, dropped: 0, restarts: 0, gaps: [], closedGapMs: 0 });
       });
     }
   }

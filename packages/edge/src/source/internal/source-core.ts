@@ -28,6 +28,8 @@ export class SourceCore {
   private decoded = 0;
   private dropped = 0;
   private readonly gaps: Gap[] = [];
+  /** Every closed gap's length, added up (the list keeps only the latest gaps). */
+  private closedGapMs = 0;
   private openGap: Gap | null = null;
   private iterated = false;
   private readonly hooks: SourceHooks;
@@ -83,6 +85,7 @@ export class SourceCore {
     const gap = this.openGap;
     if (gap === null) return;
     gap.to = to;
+    this.closedGapMs += Math.max(0, to - gap.from);
     this.openGap = null;
     this.log.info({ gap: { ...gap }, ms: to - gap.from }, 'camera frames resumed');
     this.call(() => this.hooks.onGap?.({ ...gap }), 'onGap');
@@ -94,6 +97,7 @@ export class SourceCore {
       dropped: this.dropped,
       restarts: this.restarts,
       gaps: this.gaps.map((g) => ({ ...g })),
+      closedGapMs: this.closedGapMs,
     };
   }
 
