@@ -65,6 +65,8 @@ Examples:
   npm start -- --limit 100 --edges 4 --json out/summary.json
   npm start -- --policy rate --target 0.3 --payload original
   npm start -- --task detect --dataset ../shared/datasets/detection-sample
+  npm start -- --dataset faces/ --policy always --payload original --payload-dump /tmp/dump
+    (then: squeezegate-edge audit --dump /tmp/dump --source faces/)
   npm start -- --source ../shared/datasets/video-sample/car-detection.mp4 --task detect
 
 Exit codes: 0 done, 1 failure, 2 bad options or no dataset, 3 model files missing, 4 dataset unreadable.

@@ -9,9 +9,38 @@ export type { Answer, CloudOutcome, FrameRecord, TemporalDecision } from './agen
 export type { AgentSteps } from './agent/replay.ts';
 export type { RunSummary } from './agent/summary.ts';
 export { percentile, summarize } from './agent/summary.ts';
+// The audit (issue 15): what left, checked by face models the redaction did not use.
+export type { AuditDumpOptions, AuditedDumpPayload, Leak } from './audit/audit-dump.ts';
+export {
+  AuditError,
+  AuditErrorCode,
+  auditDump,
+  defaultAuditorIds,
+  readDumpIndex,
+  taskOf,
+} from './audit/audit-dump.ts';
+export type { Auditor, AuditPayloadOptions, PayloadAudit } from './audit/audit-payload.ts';
+export { AUDIT_IOU, AUDIT_THRESHOLD, auditPayload } from './audit/audit-payload.ts';
+export type { AuditedFace, AuditTally, FoundFace } from './audit/match.ts';
+export {
+  auditFaces,
+  binOf,
+  emptyTally,
+  LARGE_FACE_PX,
+  MAX_SMALL_LEAK_SHARE,
+  meetsTargets,
+  tally,
+  WIDTH_BINS,
+} from './audit/match.ts';
+export type { NotFace, NotFaces } from './audit/not-faces.ts';
+export { NotFacesSchema, notFaces, readNotFaces } from './audit/not-faces.ts';
+export type { AuditReport } from './audit/report.ts';
+export { formatAudit, summarizeAudit } from './audit/report.ts';
 export type { CameraSourceKind } from './cameras/camera-stats.ts';
 export type { CameraLane, FrameStep, RunCamerasOptions } from './cameras/scheduler.ts';
 export { runCameras } from './cameras/scheduler.ts';
+export type { AuditCli, AuditParse } from './cli/audit.ts';
+export { AUDIT_HELP, AUDIT_LEAKS_EXIT, auditCommand, parseAuditArgs, runAudit } from './cli/audit.ts';
 export { CALIBRATE_HELP, formatCalibration, parseCalibrateArgs } from './cli/calibrate.ts';
 export { EDGE_HELP, edgeConfigFromCli } from './cli/edge-config.ts';
 export {
@@ -54,6 +83,14 @@ export { createPolicy } from './policy/create-policy.ts';
 export type { Decision, Policy, PolicyInput } from './policy/decision.ts';
 export { edgeFeatures } from './policy/features.ts';
 export { deferralScore } from './policy/learned.ts';
+export type { DumpEntry, PayloadDump, SentPayload } from './privacy/payload-dump.ts';
+export {
+  DUMP_INDEX,
+  DumpEntrySchema,
+  dumpFileName,
+  extensionOf,
+  openPayloadDump,
+} from './privacy/payload-dump.ts';
 export type {
   FaceScan,
   GuardedPayload,
@@ -64,7 +101,7 @@ export type {
 } from './privacy/privacy-guard.ts';
 export { createPrivacyGuard, PrivacyLedgerError } from './privacy/privacy-guard.ts';
 export type { Cut, Frame, Polygon, Region } from './privacy/redact.ts';
-export { classificationCut, padBox, renderPayload, squareAround } from './privacy/redact.ts';
+export { classificationCut, cutFrom, padBox, renderPayload, squareAround } from './privacy/redact.ts';
 export type { DetectRuntime, DetectRuntimeOptions, EdgeRuntime, EdgeRuntimeOptions } from './runtime.ts';
 export { createDetectRuntime, createEdgeRuntime } from './runtime.ts';
 export type { EventSink, SinkStats } from './sinks/event-sink.ts';

@@ -108,11 +108,15 @@ export type { DetectorId, DetectorPreprocess, DetectorSpec } from './detection/c
 export {
   DEFAULT_DETECTOR_ID,
   DEFAULT_FACE_DETECTOR_ID,
+  DEFAULT_FACE_SEARCH_ID,
   DETECTOR_IDS,
   DETECTORS,
   DetectorPreprocessSchema,
   DetectorSpecSchema,
+  FACE_SEARCH_SEPARATOR,
+  faceSearchModels,
   getDetectorSpec,
+  isFaceSearchId,
 } from './detection/catalog.ts';
 export type { DecodeOptions, InputMapping, YunetOutputs } from './detection/decode.ts';
 export {
@@ -124,6 +128,10 @@ export {
   mapBox,
 } from './detection/decode.ts';
 export { drawDetections } from './detection/draw.ts';
+export type { FaceSearch, FaceSearchOptions, FaceSearchResult, JudgedFace } from './detection/face-search.ts';
+export { createFaceSearch } from './detection/face-search.ts';
+export type { FaceEvidence, FaceQuestions, FaceVerdict, HumanFaceRules } from './detection/human-face.ts';
+export { animalMass, HUMAN_FACE_RULES, IMAGENET_ANIMAL_CLASSES, judgeFace } from './detection/human-face.ts';
 export type {
   DetectionMetrics,
   EvaluateOptions,
@@ -140,6 +148,7 @@ export {
   GroundTruthSchema,
   loadGroundTruth,
 } from './detection/metrics.ts';
+export { mirroredView, mirrorPad } from './detection/mirror.ts';
 export type { NmsOptions } from './detection/nms.ts';
 export { iou, nms } from './detection/nms.ts';
 export type { OnnxDetectorOptions } from './detection/onnx-detector.ts';
@@ -149,6 +158,7 @@ export {
   loadDetectorLabels,
   openDetector,
 } from './detection/onnx-detector.ts';
+export { ANIMAL_CHECK_MODEL, openFaceSearch } from './detection/open-face-search.ts';
 export type { PreparedInput, Region } from './detection/preprocess.ts';
 export { prepareInput, toPlanar } from './detection/preprocess.ts';
 export type { Tile } from './detection/tiling.ts';

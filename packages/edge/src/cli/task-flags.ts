@@ -13,6 +13,7 @@ export const TASK_FLAGS = {
   'face-threshold': { type: 'string' },
   mask: { type: 'string', multiple: true },
   'privacy-ledger': { type: 'string' },
+  'payload-dump': { type: 'string' },
 } as const;
 
 export const TASK_HELP = `Task:
@@ -29,11 +30,15 @@ export const TASK_HELP = `Task:
 
 Privacy (applied to every payload before it leaves):
   --faces <mode>           pixelate | blur | withhold (frames with faces never leave) | off (default pixelate)
-  --face-model <id>        ultraface-rfb320 (default) | ultraface-rfb640
+  --face-model <ids>       face models joined by "+": yunet-s+ultraface-rfb320 (default: both, with a
+                           human check that spares animals) | one of yunet-s, ultraface-rfb320,
+                           ultraface-rfb640 (no check); \`squeezegate-edge audit\` checks with the others
   --face-threshold <s>     face score that gets redacted (default 0.5, below the usual 0.7: recall over precision)
   --mask <polygon>         black out a region in every payload, as x,y fractions of the frame:
                            --mask "0,0 0.4,0 0.4,0.3 0,0.3" (repeatable; config: privacy.masks)
   --privacy-ledger <file>  append one JSON line per payload that left (frame, bytes, reason, redactions)
+  --payload-dump <dir>     write every payload that leaves, byte for byte, with a payloads.jsonl
+                           index (cut region, redactions): see \`squeezegate-edge audit --help\`
 `;
 
 type Values = Record<string, unknown>;
@@ -78,6 +83,7 @@ export function privacyFromFlags(
     faceThreshold: num(values['face-threshold']),
     masks: masks?.map(parsePolygon),
     ledger: values['privacy-ledger'],
+    payloadDump: values['payload-dump'],
   });
   return Object.keys(over).length === 0 ? base : { ...base, ...over };
 }

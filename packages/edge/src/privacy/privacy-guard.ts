@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Box, Detector, PrivacyConfig, RawImage } from '@squeezegate/shared';
+import { openPayloadDump, type PayloadDump, type SentPayload } from './payload-dump.ts';
 import { type Cut, type Frame, padBox, renderPayload } from './redact.ts';
 
 /**
@@ -60,8 +61,11 @@ export interface PrivacyGuard {
     quality: number,
     cutPixels?: Buffer,
   ): Promise<GuardedPayload>;
-  /** Writes a ledger line for a payload that left. */
-  record(entry: Omit<LedgerEntry, 'at'>): void;
+  /**
+   * Writes a ledger line for a payload that left, and with `privacy.payloadDump` the payload
+   * itself (`sent`: its bytes as sent and where it was cut from) to the dump.
+   */
+  record(entry: Omit<LedgerEntry, 'at'>, sent?: SentPayload): void;
   /** Payloads recorded so far. */
   readonly recorded: number;
   close(): Promise<void>;
@@ -73,6 +77,8 @@ export interface PrivacyGuardOptions {
   faceDetector: Detector | null;
   /** A ledger write failed after it was opened (disk full…); the payloads already left. */
   onLedgerError?: (err: Error) => void;
+  /** A payload dump write failed (default: onLedgerError). */
+  onDumpError?: (err: Error) => void;
 }
 
 /** The privacy ledger cannot be opened: the agent must not send what it cannot account for. */
@@ -97,11 +103,27 @@ export async function createPrivacyGuard(options: PrivacyGuardOptions): Promise<
     ledger = handle.createWriteStream();
     ledger.on('error', (err) => options.onLedgerError?.(err));
   }
+  let dump: PayloadDump | null = null;
+  if (config.payloadDump) {
+    const dir = config.payloadDump;
+    const onError = options.onDumpError ?? options.onLedgerError;
+    dump = await openPayloadDump(dir, onError ? { onError } : {}).catch(async (cause: unknown) => {
+      ledger?.end();
+      throw new PrivacyLedgerError(`cannot open the payload dump ${dir}: ${(cause as Error).message}`, {
+        cause,
+      });
+    });
+  }
   let recorded = 0;
-  const findFaces = async (image: RawImage): Promise<Box[]> => {
+  /** What was obscured in each rendered payload, for its dump line (keyed by the bytes sent). */
+  const obscured = new WeakMap<Buffer, { boxes: Box[]; spared: number }>();
+  /** The faces to obscure; `note.spared` learns how many candidates a face search spared. */
+  const findFaces = async (image: RawImage, note = { spared: 0 }): Promise<Box[]> => {
     if (!faceDetector) return [];
-    const { detections } = await faceDetector.detect(image, { scoreThreshold: config.faceThreshold });
-    return detections.map((d) => padBox(d.box, config.facePadding, image));
+    const result = await faceDetector.detect(image, { scoreThreshold: config.faceThreshold });
+    // A face search (several models) also says which candidates it judged not to be a person's.
+    note.spared = (result as { spared?: unknown[] }).spared?.length ?? 0;
+    return result.detections.map((d) => padBox(d.box, config.facePadding, image));
   };
   return {
     config,
@@ -119,17 +141,19 @@ export async function createPrivacyGuard(options: PrivacyGuardOptions): Promise<
         return { kind: 'withheld', faces: scan.faces.length };
       }
       const start = performance.now();
+      const note = { spared: 0 };
       const rendered = await renderPayload(
         image,
         cut,
         {
           mode: config.faces === 'pixelate' ? 'pixelate' : 'blur',
           masks: config.masks,
-          ...(config.faces === 'off' ? {} : { findFaces }),
+          ...(config.faces === 'off' ? {} : { findFaces: (cut: RawImage) => findFaces(cut, note) }),
         },
         quality,
         cutPixels,
       );
+      obscured.set(rendered.bytes, { boxes: rendered.boxes, spared: note.spared });
       return {
         kind: 'payload',
         bytes: rendered.bytes,
@@ -142,11 +166,32 @@ export async function createPrivacyGuard(options: PrivacyGuardOptions): Promise<
         renderMs: performance.now() - start,
       };
     },
-    record(entry) {
+    record(entry, sent) {
       recorded++;
-      ledger?.write(`${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
+      const at = new Date().toISOString();
+      ledger?.write(`${JSON.stringify({ at, ...entry })}\n`);
+      if (!dump || !sent) return;
+      const seen = obscured.get(sent.bytes);
+      dump.write(
+        {
+          at,
+          frameId: entry.frameId,
+          payloadId: entry.payloadId,
+          kind: entry.payload,
+          bytes: sent.bytes.length,
+          reason: entry.reason,
+          redactions: {
+            ...entry.redactions,
+            ...(config.faces === 'off' ? {} : { faceModel: config.faceModel }),
+            ...(seen ? { boxes: seen.boxes.map((b) => [...b] as [number, number, number, number]) } : {}),
+            ...(seen?.spared ? { spared: seen.spared } : {}),
+          },
+        },
+        sent,
+      );
     },
     async close() {
+      await dump?.close();
       if (!ledger || ledger.closed) return;
       ledger.end();
       await once(ledger, 'close');

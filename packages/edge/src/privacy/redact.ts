@@ -43,6 +43,8 @@ export interface Rendered {
   /** Faces and masks that touched this payload (a face outside the cut does not count). */
   faces: number;
   masks: number;
+  /** The face boxes obscured, in the payload's whole pixels. */
+  boxes: [number, number, number, number][];
 }
 
 const raw = (width: number, height: number) => ({ raw: { width, height, channels: 3 as const } });
@@ -151,6 +153,23 @@ function pixelRegion(region: Region, frame: { width: number; height: number }): 
 }
 
 /**
+ * The pixels of a cut of a decoded frame (whole pixels of the region, cubic resize to the
+ * cut's size): what a payload shows before anything is redacted. The audit cuts its unredacted
+ * reference with the same function.
+ */
+export async function cutFrom(image: RawImage, cut: Cut): Promise<Buffer> {
+  const region = pixelRegion(cut.region, image);
+  if (region.width === image.width && region.height === image.height) {
+    if (cut.width === image.width && cut.height === image.height) return image.pixels;
+  }
+  return sharp(image.pixels, raw(image.width, image.height))
+    .extract(region)
+    .resize(cut.width, cut.height, { fit: 'fill', kernel: 'cubic' })
+    .raw()
+    .toBuffer();
+}
+
+/**
  * Cuts a payload out of a decoded frame, searches it for faces and obscures them, blacks out the
  * masks inside it, and encodes it as a JPEG. The JPEG is written from pixels: no EXIF, ICC or other metadata
  * survives, whatever the captured file carried.
@@ -172,15 +191,7 @@ export async function renderPayload(
     cut.width === image.width &&
     cut.height === image.height;
   if (!cutPixels && !image.pixels) throw new Error('renderPayload needs the frame or the cut as pixels');
-  let pixels =
-    cutPixels ??
-    (whole
-      ? image.pixels!
-      : await sharp(image.pixels, raw(image.width, image.height))
-          .extract(pixelRegion(region, image))
-          .resize(cut.width, cut.height, { fit: 'fill', kernel: 'cubic' })
-          .raw()
-          .toBuffer());
+  let pixels = cutPixels ?? (whole ? image.pixels! : await cutFrom({ ...image, pixels: image.pixels! }, cut));
   const faces: [number, number, number, number][] = [];
   if (redaction.findFaces) {
     const more = await redaction.findFaces({ pixels, width: cut.width, height: cut.height });
@@ -199,7 +210,7 @@ export async function renderPayload(
   let encoder = sharp(pixels, raw(cut.width, cut.height));
   if (masks.length > 0) encoder = encoder.composite([{ input: Buffer.from(maskSvg(masks, image, cut)) }]);
   const bytes = await encoder.jpeg({ quality }).toBuffer();
-  return { bytes, faces: faces.length, masks: masks.length };
+  return { bytes, faces: faces.length, masks: masks.length, boxes: faces };
 }
 
 /** Grows a box by `padding` of its size on every side, clipped to the frame. */

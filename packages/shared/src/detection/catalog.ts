@@ -27,14 +27,27 @@ export type DetectorPreprocess = z.infer<typeof DetectorPreprocessSchema>;
 
 export const DetectorSpecSchema = FileSpecSchema.extend({
   id: z.string().min(1),
-  family: z.enum(['yolox', 'picodet', 'squeezedet', 'ultraface']),
+  family: z.enum(['yolox', 'picodet', 'squeezedet', 'ultraface', 'yunet']),
   role: z.enum(['detector', 'face']),
   /** Not the published model or accuracy not established: never a default. */
   experimental: z.boolean().optional(),
   /** Number of classes the model scores (the label file may hold a leading `background`). */
   classes: z.number().int().positive(),
+  /** The input size; a model with `dynamic` runs at any multiple of it (this size is the default). */
   input: z
-    .object({ name: z.string(), width: z.number().int().positive(), height: z.number().int().positive() })
+    .object({
+      name: z.string(),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+      /**
+       * The graph takes any H×W that are multiples of `multiple` (YuNet's dynamic export): each
+       * image runs at its own size (times DetectOptions.scale), padded up, longer side at most `maxSide`.
+       */
+      dynamic: z
+        .object({ multiple: z.number().int().positive(), maxSide: z.number().int().positive() })
+        .strict()
+        .optional(),
+    })
     .strict(),
   /** Graph outputs, in the order the decoder reads them. */
   outputs: z.array(z.string()).min(1),
@@ -157,6 +170,28 @@ export const DETECTORS = [
     thresholds: ULTRAFACE_THRESHOLDS,
     licence: 'MIT',
   },
+  {
+    ...DETECTION_FILES.yunetDynamic,
+    id: 'yunet-s',
+    family: 'yunet',
+    role: 'face',
+    classes: 1,
+    // DETECTION.md §5: H and W multiples of 32; 320² is the size the table times.
+    input: { name: 'input', width: 320, height: 320, dynamic: { multiple: 32, maxSide: 2048 } },
+    outputs: ['cls', 'obj', 'bbox', 'kps'].flatMap((k) => [8, 16, 32].map((s) => `${k}_${s}`)),
+    preprocess: {
+      channelOrder: 'BGR',
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      fit: 'letterbox',
+      anchor: 'top-left',
+      pad: 0,
+    },
+    labels: DETECTION_FILES.yunetLabels,
+    // DETECTION.md §5: score ≥ 0.6 (OpenCV Zoo demo), NMS 0.3, top-k 5000.
+    thresholds: { score: 0.6, nms: 0.3, maxDetections: 5000 },
+    licence: 'Apache-2.0 (libfacedetection.train); MIT in OpenCV Zoo',
+  },
 ] as const satisfies readonly DetectorSpec[];
 
 export type DetectorId = (typeof DETECTORS)[number]['id'];
@@ -165,6 +200,26 @@ export const DETECTOR_IDS = DETECTORS.map((d) => d.id) as [DetectorId, ...Detect
 export const DEFAULT_DETECTOR_ID: DetectorId = 'yolox-nano-416';
 /** The recommended face detector for blurring (DETECTION.md). */
 export const DEFAULT_FACE_DETECTOR_ID: DetectorId = 'ultraface-rfb320';
+
+/** Separates the models of a face search id: `yunet-s+ultraface-rfb320`. */
+export const FACE_SEARCH_SEPARATOR = '+';
+/**
+ * The face search that redacts by default (issue 15): YuNet (landmarks, own scale) with
+ * UltraFace-320 for profiles and cut-off faces, human check on; UltraFace-640 is left to audit it.
+ */
+export const DEFAULT_FACE_SEARCH_ID = 'yunet-s+ultraface-rfb320';
+
+/** The face models a face search id names, in order; an id without `+` names one. */
+export function faceSearchModels(id: string): string[] {
+  return id.split(FACE_SEARCH_SEPARATOR).map((s) => s.trim());
+}
+
+/** Whether `id` names face models only (one, or several joined by `+`, none twice). */
+export function isFaceSearchId(id: string): boolean {
+  const ids = faceSearchModels(id);
+  const faces = new Set<string>(DETECTORS.filter((d) => d.role === 'face').map((d) => d.id));
+  return ids.length > 0 && new Set(ids).size === ids.length && ids.every((m) => faces.has(m));
+}
 
 export function getDetectorSpec(id: string): DetectorSpec | undefined {
   return DETECTORS.find((d) => d.id === id);

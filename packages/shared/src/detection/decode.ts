@@ -227,3 +227,62 @@ export function decodeUltraface(
   }
   return finish(candidates, o);
 }
+
+const YUNET_STRIDES = [8, 16, 32] as const;
+
+/** YuNet's outputs, one array per stride 8/16/32, each grid row-major. */
+export interface YunetOutputs {
+  /** [1, n, 1], sigmoided. */
+  cls: readonly Float32Array[];
+  /** [1, n, 1], sigmoided. */
+  obj: readonly Float32Array[];
+  /** [1, n, 4]: cell offsets of the centre, log width and height (in strides). */
+  bbox: readonly Float32Array[];
+  /** [1, n, 10]: five landmarks as cell offsets (in strides). */
+  kps: readonly Float32Array[];
+}
+
+/**
+ * YuNet (DETECTION.md §5, as OpenCV `FaceDetectorYN`): per stride s in 8/16/32 and cell (x, y),
+ * score = sqrt(cls · obj) (both clamped to [0, 1]); centre ((x + b0)·s, (y + b1)·s), size
+ * (exp(b2)·s, exp(b3)·s); landmark k = ((kps[2k] + x)·s, (kps[2k+1] + y)·s). Boxes and landmarks
+ * map back to the frame like every other decoder's; landmarks are clipped to the region.
+ */
+export function decodeYunet(outputs: YunetOutputs, o: DecodeOptions): Detection[] {
+  const { left, top, width, height } = o.mapping.region;
+  const point = (x: number, y: number): readonly [number, number] => [
+    clamp(left + (x - o.mapping.padLeft) / o.mapping.scaleX, left, left + width),
+    clamp(top + (y - o.mapping.padTop) / o.mapping.scaleY, top, top + height),
+  ];
+  const candidates: Detection[] = [];
+  YUNET_STRIDES.forEach((s, level) => {
+    const cls = outputs.cls[level];
+    const obj = outputs.obj[level];
+    const bbox = outputs.bbox[level];
+    const kps = outputs.kps[level];
+    if (!cls || !obj || !bbox || !kps) throw new RangeError(`YuNet stride ${s} output missing`);
+    const gw = Math.floor(o.input.width / s);
+    const cells = gw * Math.floor(o.input.height / s);
+    expectLength(`YuNet cls_${s}`, cls.length, cells);
+    expectLength(`YuNet obj_${s}`, obj.length, cells);
+    expectLength(`YuNet bbox_${s}`, bbox.length, cells * 4);
+    expectLength(`YuNet kps_${s}`, kps.length, cells * 10);
+    for (let i = 0; i < cells; i++) {
+      const score = Math.sqrt(clamp(cls[i]!, 0, 1) * clamp(obj[i]!, 0, 1));
+      if (score < o.scoreThreshold) continue;
+      const x = i % gw;
+      const y = Math.floor(i / gw);
+      const cx = (x + bbox[i * 4]!) * s;
+      const cy = (y + bbox[i * 4 + 1]!) * s;
+      const w = Math.exp(bbox[i * 4 + 2]!) * s;
+      const h = Math.exp(bbox[i * 4 + 3]!) * s;
+      const box = mapBox(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, o.mapping);
+      if (!box) continue;
+      const landmarks = [0, 1, 2, 3, 4].map((k) =>
+        point((kps[i * 10 + 2 * k]! + x) * s, (kps[i * 10 + 2 * k + 1]! + y) * s),
+      );
+      candidates.push({ box, classIndex: 0, label: o.labels[0]!, score, landmarks });
+    }
+  });
+  return finish(candidates, o);
+}

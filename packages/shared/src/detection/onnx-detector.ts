@@ -4,15 +4,17 @@ import type { RawImage } from '../image/raw.ts';
 import { openModelSession } from '../inference/session.ts';
 import { ModelErrorCode, ModelLoadError } from '../models/errors.ts';
 import { verifyFile } from '../models/resolve.ts';
-import { DETECTOR_IDS, type DetectorSpec, getDetectorSpec } from './catalog.ts';
+import { DETECTOR_IDS, type DetectorSpec, faceSearchModels, getDetectorSpec } from './catalog.ts';
 import {
   type DecodeOptions,
   decodePicodet,
   decodeSqueezedet,
   decodeUltraface,
   decodeYolox,
+  decodeYunet,
 } from './decode.ts';
 import { nms } from './nms.ts';
+import { openFaceSearch } from './open-face-search.ts';
 import { prepareInput, type Region } from './preprocess.ts';
 import { squareTiles, type Tile, touchesSeam } from './tiling.ts';
 import type { Detection, Detector } from './types.ts';
@@ -52,7 +54,29 @@ function decode(spec: DetectorSpec, out: Outputs, options: DecodeOptions): Detec
       return decodeSqueezedet({ boxes: floats(out, o[0]!), scores: floats(out, o[1]!) }, options);
     case 'ultraface':
       return decodeUltraface({ scores: floats(out, o[0]!), boxes: floats(out, o[1]!) }, options);
+    case 'yunet': {
+      const level = (k: number) => o.slice(k * 3, k * 3 + 3).map((n) => floats(out, n));
+      return decodeYunet({ cls: level(0), obj: level(1), bbox: level(2), kps: level(3) }, options);
+    }
   }
+}
+
+/**
+ * The input a dynamic-input model (YuNet) gets for an image: its size times `scale` (the longer
+ * side capped at `maxSide`), each side rounded up to the model's multiple.
+ */
+export function dynamicInputSize(
+  spec: DetectorSpec,
+  image: { width: number; height: number },
+  scale = 1,
+): { width: number; height: number } {
+  const dynamic = spec.input.dynamic;
+  if (!dynamic) return { width: spec.input.width, height: spec.input.height };
+  if (!(scale > 0)) throw new RangeError(`scale must be positive, got ${scale}`);
+  const r = Math.min(scale, dynamic.maxSide / Math.max(image.width, image.height));
+  const up = (v: number) =>
+    Math.max(dynamic.multiple, Math.ceil((v * r) / dynamic.multiple) * dynamic.multiple);
+  return { width: up(image.width), height: up(image.height) };
 }
 
 /** Opens an onnxruntime-node session for a detector whose files are already verified. */
@@ -75,9 +99,9 @@ export async function createOnnxDetector(options: OnnxDetectorOptions): Promise<
     logSeverityLevel: 3,
   });
 
-  const { width: inW, height: inH } = spec.input;
-  // Tiles only make sense for a square input fed a frame of another shape (DETECTION.md Gotcha 1).
-  const canTile = inW === inH;
+  // Tiles only make sense for a square input fed a frame of another shape (DETECTION.md Gotcha 1);
+  // a dynamic input already sees the whole frame at its own size.
+  const canTile = spec.input.width === spec.input.height && !spec.input.dynamic;
   const close = () => session.close();
 
   return {
@@ -85,7 +109,9 @@ export async function createOnnxDetector(options: OnnxDetectorOptions): Promise<
     labels,
     async detect(image: RawImage, detectOptions = {}) {
       if (session.closed) throw new Error(`detector ${spec.id} is closed`);
-      const { scoreThreshold = spec.thresholds.score, tiling = 'off' } = detectOptions;
+      const { scoreThreshold = spec.thresholds.score, tiling = 'off', scale } = detectOptions;
+      const input = dynamicInputSize(spec, image, scale);
+      const { width: inW, height: inH } = input;
       // The whole frame first, then (when tiling) each tile.
       const passes: (Tile | undefined)[] = [undefined];
       if (tiling === 'auto' && canTile) {
@@ -105,7 +131,7 @@ export async function createOnnxDetector(options: OnnxDetectorOptions): Promise<
         };
         const prepared = await prepareInput(image, {
           preprocess: spec.preprocess,
-          input: spec.input,
+          input,
           ...(region ? { region } : {}),
         });
         const t1 = performance.now();
@@ -116,7 +142,7 @@ export async function createOnnxDetector(options: OnnxDetectorOptions): Promise<
         inferMs += t2 - t1;
         const decoded = decode(spec, out, {
           mapping: prepared.mapping,
-          input: spec.input,
+          input,
           labels,
           scoreThreshold,
           nms: spec.thresholds.nms,
@@ -160,7 +186,8 @@ export async function loadDetectorLabels(spec: DetectorSpec, modelsDir: string):
 
 /**
  * Looks a detector up in the catalog, verifies its model and label files (size and sha256, with
- * the same ModelLoadError codes as resolveModel) and opens it.
+ * the same ModelLoadError codes as resolveModel) and opens it. Face models joined by `+`
+ * (`yunet-s+ultraface-rfb320`) open as one face search: the faces a person has, animals spared.
  */
 export async function openDetector(options: {
   id: string;
@@ -168,6 +195,15 @@ export async function openDetector(options: {
   threads?: number;
 }): Promise<Detector> {
   const { id, modelsDir, threads } = options;
+  // Several face models joined by "+" are one face search (face-search.ts), human check included.
+  if (faceSearchModels(id).length > 1) {
+    return openFaceSearch({
+      id,
+      modelsDir,
+      ...(threads === undefined ? {} : { threads }),
+      open: (one) => openDetector({ id: one, modelsDir, ...(threads === undefined ? {} : { threads }) }),
+    });
+  }
   const spec = getDetectorSpec(id);
   if (!spec) {
     throw new ModelLoadError(

@@ -4,6 +4,9 @@ import type { DetectorSpec } from './catalog.ts';
 /** `[x1, y1, x2, y2]` in pixels of the original image (x2 > x1, y2 > y1 for a real box). */
 export type Box = readonly [x1: number, y1: number, x2: number, y2: number];
 
+/** `[x, y]` in pixels of the original image. */
+export type Point = readonly [x: number, y: number];
+
 export interface Detection {
   box: Box;
   /** Index into the detector's `labels`. */
@@ -11,6 +14,11 @@ export interface Detection {
   label: string;
   /** The model's own score (see DETECTION.md "Score semantics"): not comparable across families. */
   score: number;
+  /**
+   * Face landmarks, when the model gives them (YuNet, DETECTION.md §5): right eye, left eye,
+   * nose tip, right and left mouth corner (the person's right and left).
+   */
+  landmarks?: readonly Point[];
 }
 
 export interface DetectionResult {
@@ -33,6 +41,12 @@ export interface DetectOptions {
    * input is not square (SqueezeDet, UltraFace) always run once. Default `'off'`.
    */
   tiling?: 'off' | 'auto';
+  /**
+   * Models with a dynamic input (YuNet) run each image at its own size times this (default 1),
+   * padded up to the model's multiple: 2 looks for faces half as small. Fixed-input models
+   * ignore it.
+   */
+  scale?: number;
 }
 
 /** An object detector the agent depends on; onnxruntime is one implementation. */

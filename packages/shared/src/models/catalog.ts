@@ -207,6 +207,22 @@ export const DETECTION_FILES = {
     urls: [],
     origin: 'background, face (UltraFace output columns); use --mirror',
   },
+  yunetDynamic: {
+    file: 'detection/yunet_s_dynamic.onnx',
+    bytes: 237_823,
+    sha256: 'daede24002cc8590f457998cc5e6c9e8b82f45f6bd969506a8913cd4ed10a2d3',
+    // Byte-identical copy at this commit (DETECTION.md §5).
+    urls: [
+      'https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/0047ac24afb1a50a0c6105001c89d1b5b805dbf1/onnx/yunet_s_dynamic.onnx',
+    ],
+  },
+  yunetLabels: {
+    file: 'detection/yunet.labels.txt',
+    bytes: 5,
+    sha256: '98d57c25a2bed283c090bc2508078faff041262880bec9b6b744e6372d4a5f09',
+    urls: [],
+    origin: 'face (YuNet scores one class); use --mirror',
+  },
 } as const satisfies Record<string, FileSpec>;
 
 /** Every file `models:fetch` knows how to bring. */

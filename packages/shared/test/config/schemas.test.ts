@@ -35,7 +35,7 @@ describe('EdgeConfigSchema', () => {
         },
         privacy: {
           faces: 'pixelate',
-          faceModel: 'ultraface-rfb320',
+          faceModel: 'yunet-s+ultraface-rfb320',
           faceThreads: 2,
           faceThreshold: 0.5,
           facePadding: 0.2,

@@ -9,12 +9,15 @@ import {
   ALL_FILES,
   DEFAULT_DETECTOR_ID,
   DEFAULT_FACE_DETECTOR_ID,
+  DEFAULT_FACE_SEARCH_ID,
   DETECTION_FILES,
   DETECTOR_IDS,
   DETECTORS,
   DetectorSpecSchema,
+  faceSearchModels,
   fetchModels,
   getDetectorSpec,
+  isFaceSearchId,
   loadDetectorLabels,
   verifyFile,
 } from '@squeezegate/shared';
@@ -30,15 +33,18 @@ describe('detector catalog', () => {
       'squeezedet-kitti-experimental',
       'ultraface-rfb320',
       'ultraface-rfb640',
+      'yunet-s',
     ]);
     expect(DEFAULT_DETECTOR_ID).toBe('yolox-nano-416');
     expect(DEFAULT_FACE_DETECTOR_ID).toBe('ultraface-rfb320');
+    expect(DEFAULT_FACE_SEARCH_ID).toBe('yunet-s+ultraface-rfb320');
     expect(DETECTORS.filter((d) => 'experimental' in d && d.experimental).map((d) => d.id)).toEqual([
       'squeezedet-kitti-experimental',
     ]);
     expect(DETECTORS.filter((d) => d.role === 'face').map((d) => d.family)).toEqual([
       'ultraface',
       'ultraface',
+      'yunet',
     ]);
   });
 
@@ -54,7 +60,10 @@ describe('detector catalog', () => {
 
   it('lists URLs only for byte-identical upstream files; the rest say where they came from', () => {
     const withUrls = Object.values(DETECTION_FILES).filter((f) => f.urls.length > 0);
-    expect(withUrls.map((f) => f.file)).toEqual(['detection/yolox_nano_416_coco.onnx']);
+    expect(withUrls.map((f) => f.file)).toEqual([
+      'detection/yolox_nano_416_coco.onnx',
+      'detection/yunet_s_dynamic.onnx',
+    ]);
     for (const f of Object.values(DETECTION_FILES)) {
       if (f.urls.length === 0) expect('origin' in f && f.origin, f.file).toMatch(/--mirror/);
     }
@@ -69,6 +78,23 @@ describe('detector catalog', () => {
       preNmsTopK: 64,
     });
     expect(getDetectorSpec('yolox')).toBeUndefined();
+    // DETECTION.md §5: BGR, raw 0..255, top-left letterbox with 0; any H×W multiple of 32.
+    const yunet = getDetectorSpec('yunet-s')!;
+    expect(yunet.sha256).toBe('daede24002cc8590f457998cc5e6c9e8b82f45f6bd969506a8913cd4ed10a2d3');
+    expect(yunet.input.dynamic).toEqual({ multiple: 32, maxSide: 2048 });
+    expect(yunet.preprocess).toMatchObject({ channelOrder: 'BGR', mean: [0, 0, 0], std: [1, 1, 1], pad: 0 });
+    expect(yunet.thresholds).toEqual({ score: 0.6, nms: 0.3, maxDetections: 5000 });
+    expect(yunet.outputs).toHaveLength(12);
+  });
+
+  it('names face searches as face models joined by "+"', () => {
+    expect(faceSearchModels('yunet-s+ultraface-rfb320')).toEqual(['yunet-s', 'ultraface-rfb320']);
+    expect(faceSearchModels('ultraface-rfb640')).toEqual(['ultraface-rfb640']);
+    expect(isFaceSearchId('yunet-s+ultraface-rfb320')).toBe(true);
+    expect(isFaceSearchId('ultraface-rfb640')).toBe(true);
+    expect(isFaceSearchId('yunet-s+yunet-s')).toBe(false);
+    expect(isFaceSearchId('yunet-s+yolox-nano-416')).toBe(false);
+    expect(isFaceSearchId('')).toBe(false);
   });
 
   it.skipIf(!haveDetectionModels).each(DETECTORS.map((d) => [d.id, d] as const))(
@@ -78,7 +104,7 @@ describe('detector catalog', () => {
       const labels = await loadDetectorLabels(spec, SHARED_MODELS);
       expect(labels).toHaveLength(spec.classes);
       expect(Object.isFrozen(labels)).toBe(true);
-      if (spec.family === 'ultraface') expect(labels).toEqual(['face']);
+      if (spec.family === 'ultraface' || spec.family === 'yunet') expect(labels).toEqual(['face']);
       if (spec.family === 'squeezedet') expect(labels).toEqual(['car', 'pedestrian', 'cyclist']);
       if (spec.classes === 80)
         expect([labels[0], labels[2], labels[79]]).toEqual(['person', 'car', 'toothbrush']);

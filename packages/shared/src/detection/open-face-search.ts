@@ -1,0 +1,54 @@
+import { createOnnxClassifier } from '../inference/onnx-classifier.ts';
+import { ModelErrorCode, ModelLoadError } from '../models/errors.ts';
+import { resolveModel } from '../models/resolve.ts';
+import { DETECTORS, faceSearchModels, getDetectorSpec, isFaceSearchId } from './catalog.ts';
+import { createFaceSearch, type FaceSearch } from './face-search.ts';
+import type { HumanFaceRules } from './human-face.ts';
+import type { Detector } from './types.ts';
+
+/** The ImageNet classifier the human check asks whether an unsure face is an animal's. */
+export const ANIMAL_CHECK_MODEL = 'squeezenet1.1';
+
+/**
+ * Opens a face search over several face models (`yunet-s+ultraface-rfb320`): each detector
+ * verified like openDetector does, plus the ImageNet classifier of the human check unless
+ * `spareAnimals` is false. Closing the search closes them all.
+ */
+export async function openFaceSearch(options: {
+  id: string;
+  modelsDir: string;
+  threads?: number;
+  spareAnimals?: boolean;
+  rules?: Partial<HumanFaceRules>;
+  /** Opens one catalogued detector (openDetector; injected to avoid an import cycle). */
+  open: (id: string) => Promise<Detector>;
+}): Promise<FaceSearch> {
+  const { id, modelsDir, threads, spareAnimals = true, open } = options;
+  if (!isFaceSearchId(id)) {
+    const faces = DETECTORS.filter((d) => d.role === 'face').map((d) => d.id);
+    throw new ModelLoadError(
+      ModelErrorCode.UNKNOWN,
+      id,
+      `"${id}" is not a face search: join face models (${faces.join(', ')}) with "+", each at most once.`,
+    );
+  }
+  const opened: Detector[] = [];
+  const closeAll = async () => {
+    for (const d of opened) await d.close();
+  };
+  try {
+    for (const m of faceSearchModels(id)) opened.push(await open(m));
+    const yunet = opened.find((d) => getDetectorSpec(d.spec.id)?.family === 'yunet') ?? null;
+    const others = opened.filter((d) => d !== yunet);
+    const animals = spareAnimals
+      ? await createOnnxClassifier({
+          ...(await resolveModel(ANIMAL_CHECK_MODEL, modelsDir)),
+          ...(threads === undefined ? {} : { threads }),
+        })
+      : null;
+    return createFaceSearch({ yunet, others, animals, ...(options.rules ? { rules: options.rules } : {}) });
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
