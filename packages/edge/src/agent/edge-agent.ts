@@ -1,17 +1,8 @@
-import {
-  type Classifier,
-  confidences,
-  decodeImage,
-  type PayloadConfig,
-  type ShapedPayload,
-  shapePayload,
-  type toModelView,
-  topK,
-} from '@squeezegate/shared';
+import { type Classifier, confidences, type PayloadConfig, topK } from '@squeezegate/shared';
 import type { Logger } from 'pino';
 import type { FrameStep } from '../cameras/scheduler.ts';
 import type { Policy } from '../policy/decision.ts';
-import type { PrivacyGuard, RedactionSummary } from '../privacy/privacy-guard.ts';
+import type { PrivacyGuard } from '../privacy/privacy-guard.ts';
 import { classificationCut } from '../privacy/redact.ts';
 import type { CapturedFrame, FrameSource } from '../source/frame-source.ts';
 import type { CameraEvent } from '../temporal/frigate.ts';
@@ -20,9 +11,9 @@ import type { SceneGate } from '../temporal/scene-gate.ts';
 import type { GatewayLink } from '../transport/gateway-link.ts';
 import { INTERRUPTED, type Journal } from '../transport/journal.ts';
 import { askCloud } from './ask-cloud.ts';
+import { preparePayload } from './classify-payload.ts';
 import {
   capturedBytesOf,
-  encodeRaw,
   type FrameIdentity,
   frameIdentity,
   gateCheck,
@@ -81,7 +72,7 @@ interface Reference {
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
-const NO_FACES = { faces: [], scanMs: 0 };
+const _NO_FACES = { faces: [], scanMs: 0 };
 
 export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   const { deviceId, classifier, labels, link, policy, payload, deadlineMs, maxInFlight, onRecord } = options;
@@ -112,59 +103,6 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
     label: labels[index] ?? `class ${index}`,
     p,
   });
-
-  /**
-   * What leaves for an offloaded frame: with privacy active, cut from the decoded frame with its
-   * faces obscured and masks blacked out (or nothing, when the frame shows a face and faces are
-   * withheld); otherwise shaped from the captured bytes.
-   */
-  async function preparePayload(
-    frame: CapturedFrame,
-    captured: Buffer | null,
-    view: Awaited<ReturnType<typeof toModelView>>,
-  ): Promise<
-    | { kind: 'payload'; shaped: ShapedPayload; redactions: RedactionSummary; redactMs: number }
-    | { kind: 'withheld'; faces: number; redactMs: number }
-  > {
-    if (!privacy?.active) {
-      const raw = frame.image.kind === 'raw' ? frame.image.raw : null;
-      // A camera frame has no file: its "frame as captured" is the decoded frame, encoded.
-      const bytes = captured ?? (await encodeRaw(raw!, payload.quality));
-      const shaped = await shapePayload(
-        { captured: bytes, view, shortSide: classifier.spec.preprocess.resizeShortSide },
-        payload,
-      );
-      const kept = payload.kind === 'original' && shaped.bytes === captured;
-      return {
-        kind: 'payload',
-        shaped,
-        redactions: { faces: 0, faceMode: 'off', masks: 0, metadata: kept ? 'kept' : 'stripped' },
-        redactMs: 0,
-      };
-    }
-    const start = now();
-    // The crop is the classifier's own view (the cloud sees exactly what the edge saw): the frame
-    // is decoded again only for the other payloads, or to look for faces anywhere in it.
-    const fromView = payload.kind === 'crop';
-    const decoded =
-      fromView && privacy.config.faces !== 'withhold'
-        ? null
-        : frame.image.kind === 'raw'
-          ? frame.image.raw
-          : await decodeImage(captured!);
-    const image = decoded ?? view.source;
-    const scan = decoded ? await privacy.scan(decoded) : NO_FACES;
-    const cut = classificationCut(payload.kind, image, classifier.spec.preprocess);
-    const out = await privacy.render(image, scan, cut, payload.quality, fromView ? view.pixels : undefined);
-    const redactMs = round(now() - start);
-    if (out.kind === 'withheld') return { kind: 'withheld', faces: out.faces, redactMs };
-    return {
-      kind: 'payload',
-      shaped: { bytes: out.bytes, view: fromView ? 'crop' : 'full', mime: 'image/jpeg' },
-      redactions: out.redactions,
-      redactMs,
-    };
-  }
 
   let reference: Reference | null = null;
   /** The camera's latest result, which a dropped frame keeps. */
@@ -264,7 +202,15 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
         });
         return null;
       }
-      const prepared = await preparePayload(frame, bytes, view);
+      const prepared = await preparePayload({
+        frame,
+        captured: bytes,
+        view,
+        payload,
+        privacy,
+        preprocess: classifier.spec.preprocess,
+        now,
+      });
       if (prepared.kind === 'withheld') {
         policy.spent(0);
         finish({
