@@ -105,7 +105,8 @@ describe.skipIf(!haveDetectionModels || !haveRealModels)('the detect task end to
     }
     const classify = await runNode([EDGE, ...args.slice(0, -1), copy], userEnv());
     expect(classify.code).toBe(3);
-    expect(classify.stderr).toMatch(/ultraface_rfb320\.onnx not found/);
+    // The default face search starts with YuNet.
+    expect(classify.stderr).toMatch(/yunet_s_dynamic\.onnx not found/);
     expect(classify.stderr).toMatch(/--faces off/);
   });
 
