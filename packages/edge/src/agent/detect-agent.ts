@@ -1,18 +1,18 @@
 import { type DetectConfig, type Detection, type Detector, decodeImage } from '@squeezegate/shared';
 import type { Logger } from 'pino';
 import type { FrameStep } from '../cameras/scheduler.ts';
-import { type CloudVerdict, cloudVerdict } from '../detect/cloud-verdict.ts';
+import type { CloudVerdict } from '../detect/cloud-verdict.ts';
 import { candidateFloor, planObjects } from '../detect/object-plan.ts';
 import type { GuardedPayload, PrivacyGuard } from '../privacy/privacy-guard.ts';
-import { type Cut, classificationCut, squareAround } from '../privacy/redact.ts';
+import { classificationCut, squareAround } from '../privacy/redact.ts';
 import type { CapturedFrame } from '../source/frame-source.ts';
 import type { CameraEvent } from '../temporal/frigate.ts';
 import type { SceneGate } from '../temporal/scene-gate.ts';
 import type { TrackerOptions } from '../temporal/tracker.ts';
 import type { GatewayLink } from '../transport/gateway-link.ts';
 import { INTERRUPTED, type Journal } from '../transport/journal.ts';
-import { askCloud } from './ask-cloud.ts';
-import type { DetectRecord, FinalDetection, ObjectOffload } from './detect-record.ts';
+import { type Job, sendObjects } from './detect-offload.ts';
+import type { DetectRecord, FinalDetection } from './detect-record.ts';
 import { createDetectTracking, type DetectTracking } from './detect-tracking.ts';
 import type { EdgeAgent } from './edge-agent.ts';
 import { capturedBytesOf, frameIdentity, gateCheck } from './frame-context.ts';
@@ -60,13 +60,6 @@ export interface DetectAgent extends EdgeAgent {
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 const tenth = (px: number) => Math.round(px * 10) / 10;
-
-interface Job {
-  payloadId: string;
-  kind: 'object' | 'frame';
-  detection?: Detection;
-  cut: Cut;
-}
 
 /**
  * The detect task: finds objects locally; a frame whose detections are all confident stays on
@@ -260,60 +253,17 @@ export function createDetectAgent(options: DetectAgentOptions): DetectAgent {
           timings: { ...timings, payloadMs, cloudMs: null, totalMs: round(now() - t0) },
         } satisfies DetectRecord);
       }
-      const cloudDone = Promise.all(
-        jobs.map(async (job, k): Promise<ObjectOffload> => {
-          const out = rendered[k]!;
-          const detection = job.detection
-            ? {
-                box: final(job.detection, 'local').box,
-                label: job.detection.label,
-                score: job.detection.score,
-              }
-            : undefined;
-          const entry = { payloadId: job.payloadId, kind: job.kind, ...(detection ? { detection } : {}) };
-          if (out.kind === 'withheld') {
-            return {
-              ...entry,
-              bytes: 0,
-              cloud: { status: 'withheld', faces: out.faces },
-              verdict: null,
-              redactions: null,
-            };
-          }
-          const local = job.detection
-            ? { index: job.detection.classIndex, label: job.detection.label, p: job.detection.score }
-            : undefined;
-          const reply = await askCloud(
-            link,
-            { frameId: job.payloadId, seq: frame.seq, ...(local ? { local } : {}) },
-            { bytes: out.bytes, view: job.kind === 'object' ? 'crop' : 'full', mime: 'image/jpeg' },
-            deadlineMs,
-          );
-          if (reply.bytesSent > 0) {
-            privacy.record(
-              {
-                frameId,
-                payloadId: job.payloadId,
-                payload: job.kind === 'object' ? 'object' : 'frame',
-                bytes: out.bytes.length,
-                reason: plan.reason,
-                redactions: out.redactions,
-              },
-              { bytes: out.bytes, source: frame.name, index: k, region: job.cut.region },
-            );
-          }
-          return {
-            ...entry,
-            bytes: reply.bytesSent,
-            cloud: reply.outcome,
-            verdict:
-              job.detection && reply.top
-                ? cloudVerdict(job.detection.label, reply.top, { relabelTo: detector.labels })
-                : null,
-            redactions: out.redactions,
-          };
-        }),
-      ).then((offloads) => {
+      const cloudDone = sendObjects({
+        jobs,
+        rendered,
+        link,
+        frame: { frameId, seq: frame.seq, name: frame.name },
+        reason: plan.reason,
+        privacy,
+        relabelTo: detector.labels,
+        deadlineMs,
+        boxOf: (d) => final(d, 'local').box,
+      }).then((offloads) => {
         const detections = [...local];
         let scene: DetectRecord['scene'] = tracked ? lastScene : null;
         for (const [k, o] of offloads.entries()) {
