@@ -129,7 +129,7 @@ export {
 } from './detection/decode.ts';
 export { drawDetections } from './detection/draw.ts';
 export type { FaceSearch, FaceSearchOptions, FaceSearchResult, JudgedFace } from './detection/face-search.ts';
-export { createFaceSearch } from './detection/face-search.ts';
+export { closeUps, createFaceSearch } from './detection/face-search.ts';
 export type { FaceEvidence, FaceQuestions, FaceVerdict, HumanFaceRules } from './detection/human-face.ts';
 export { animalMass, HUMAN_FACE_RULES, IMAGENET_ANIMAL_CLASSES, judgeFace } from './detection/human-face.ts';
 export type {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import {
   type Box,
   type Classifier,
+  closeUps,
   createFaceSearch,
   type Detection,
   type DetectOptions,
@@ -171,6 +172,36 @@ describe('createFaceSearch', () => {
     expect((await person.detect(gray(200, 200))).detections).toHaveLength(1);
     const unchecked = createFaceSearch({ yunet: yunet.detector, others: [], animals: null });
     expect((await unchecked.detect(gray(200, 200))).detections).toHaveLength(1);
+  });
+
+  it('shows small images to the other models as four overlapping quarters too, when asked', async () => {
+    const views = await closeUps(gray(100, 80), 320);
+    expect(views.map((v) => [v.left, v.top, v.image.width, v.image.height])).toEqual([
+      [0, 0, 100, 80],
+      [0, 0, 63, 50],
+      [37, 0, 63, 50],
+      [0, 30, 63, 50],
+      [37, 30, 63, 50],
+    ]);
+    expect(await closeUps(gray(400, 300), 320)).toHaveLength(1);
+    const ultraface = fakeDetector('ultraface-rfb320', (image) =>
+      image.width === 63 ? [det([10, 10, 20, 20], 0.8)] : [],
+    );
+    const search = createFaceSearch({
+      yunet: null,
+      others: [ultraface.detector],
+      animals: null,
+      otherTiles: 320,
+    });
+    // Each quarter's face lands at the quarter's offset in the image.
+    const boxes = (await search.detect(gray(100, 80))).detections.map((d) => d.box);
+    expect(boxes).toEqual([
+      [10, 10, 20, 20],
+      [47, 10, 57, 20],
+      [10, 40, 20, 50],
+      [47, 40, 57, 50],
+    ]);
+    expect(ultraface.calls).toHaveLength(5);
   });
 
   it('closes its models once (unless it does not own them)', async () => {
