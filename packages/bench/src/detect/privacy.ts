@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import {
+  AUDIT_THRESHOLD,
+  auditPayload,
   type Cut,
   classificationCut,
   type FaceScan,
@@ -62,8 +64,19 @@ export interface PrivacyGuards {
 
 export interface PrivacyOptions {
   guards: PrivacyGuards;
-  /** The guards' face model, run again at its own threshold for the residual check. */
+  /**
+   * The guards' face model. Without `auditors` it is run again at its own threshold for the
+   * residual check, which then only sees the faces the redaction saw (circular, issue 15).
+   */
   faceDetector: Detector;
+  /**
+   * The residual check's auditors: face models the redaction did not use (defaultAuditorIds of
+   * the dump, e.g. UltraFace-640 for yunet-s+ultraface-rfb320), at `auditThreshold`. A face
+   * they find in the plain payload and still find (IoU ≥ residualIou) in the redacted one leaked.
+   */
+  auditors?: readonly Detector[];
+  /** Default AUDIT_THRESHOLD (0.6, the issue's audit). */
+  auditThreshold?: number;
   quality: number;
   runs: number;
   payloads: readonly PayloadKind[];
@@ -111,6 +124,16 @@ async function redactImage(image: RawImage, options: PrivacyOptions): Promise<Pa
 }
 
 async function residual(options: PrivacyOptions, plain: Buffer, redacted: Buffer) {
+  if (options.auditors && options.auditors.length > 0) {
+    const threshold = options.auditThreshold ?? AUDIT_THRESHOLD;
+    const { faces } = await auditPayload({
+      before: await decodeImage(plain),
+      after: await decodeImage(redacted),
+      auditors: options.auditors.map((detector) => ({ detector, threshold })),
+      minIou: options.residualIou,
+    });
+    return { found: faces.length, stillFound: faces.filter((f) => f.stillFoundBy.length > 0).length };
+  }
   const find = async (bytes: Buffer) =>
     (await options.faceDetector.detect(await decodeImage(bytes))).detections.map((d) => d.box);
   const before = await find(plain);
@@ -196,7 +219,15 @@ export async function measureImagenet(
     /** More blurring guards (other face thresholds), classified on the same crops. */
     sweep?: readonly { name: string; guard: PrivacyGuard }[];
   },
-): Promise<{ cost: RedactionRow[]; accuracy: Omit<PrivacyAccuracySection, 'classifier'> }> {
+): Promise<{
+  cost: RedactionRow[];
+  accuracy: Omit<PrivacyAccuracySection, 'classifier'>;
+  /**
+   * Per redaction mode, the images the cloud got right plain and wrong redacted (and the other
+   * way round): what a reviewer looks at to tell people's faces from animals and false alarms.
+   */
+  changed: Record<string, { lost: string[]; gained: string[] }>;
+}> {
   const { guards, classifier, cloud, quality, classified } = options;
   const at = options.payloads.indexOf(classified);
   if (at < 0) throw new Error('the classified payload must be one of the timed payloads');
@@ -206,6 +237,9 @@ export async function measureImagenet(
   // Correct answers on the crops where a face was obscured (in the default mode), and on the others.
   const right: Record<string, [number, number]> = Object.fromEntries(modes.map((m) => [m, [0, 0]]));
   const bytes: Record<string, number[]> = Object.fromEntries(modes.map((m) => [m, []]));
+  const changed: Record<string, { lost: string[]; gained: string[] }> = Object.fromEntries(
+    modes.filter((m) => m !== 'off').map((m) => [m, { lost: [], gained: [] }]),
+  );
   let payloadsWithFaces = 0;
   let warm = false;
   for (const frame of frames) {
@@ -234,8 +268,11 @@ export async function measureImagenet(
       views.push(await toModelView(payload[mode]!, { preprocess: cloud.preprocess, view: 'crop' }));
     }
     const results = await classifier.classify(views);
+    const correct = results.map((r) => topK(r.probs, 1)[0]?.index === frame.truth);
     for (const [k, mode] of modes.entries()) {
-      if (topK(results[k]!.probs, 1)[0]?.index === frame.truth) right[mode]![crop.faces > 0 ? 0 : 1]++;
+      if (correct[k]) right[mode]![crop.faces > 0 ? 0 : 1]++;
+      if (mode === 'off' || correct[k] === correct[0]) continue;
+      changed[mode]![correct[0] ? 'lost' : 'gained'].push(frame.name);
     }
   }
   const withFaces = payloadsWithFaces;
@@ -252,5 +289,6 @@ export async function measureImagenet(
   return {
     cost: tally.rows(),
     accuracy: { images: frames.length, payloadsWithFaces, rows },
+    changed,
   };
 }
