@@ -29,7 +29,7 @@ export const widthOf = (box: Box) => box[2] - box[0];
 
 export function binOf(width: number): number {
   const k = WIDTH_BINS.findIndex((b) => width >= b.min && width < b.max);
-  return k < 0 ? 0 : k;
+  return Math.max(0, k);
 }
 
 /** A face some auditor saw before redaction, and who still sees it after. */

@@ -57,10 +57,11 @@ export function summarizeAudit(
     byKind,
     byAuditor,
     leaks: payloads.flatMap((p) => p.leaks),
+    // A payload that could not be audited proves nothing: the targets are not met.
     targets: {
       largeFacePx: LARGE_FACE_PX,
       maxSmallLeakShare: MAX_SMALL_LEAK_SHARE,
-      met: meetsTargets(total),
+      met: meetsTargets(total) && meta.unaudited.length === 0,
     },
   };
 }
@@ -92,13 +93,16 @@ const HEADER = [
   'targets',
 ].join(' ');
 
+const verdict = (r: AuditReport) =>
+  r.targets.met ? 'met' : meetsTargets(r.total) ? 'NOT PROVEN (payloads not audited)' : 'NOT MET';
+
 /** The report as text: tables by payload kind and by auditor, then the leaks (at most `maxLeaks`). */
 export function formatAudit(r: AuditReport, options: { maxLeaks?: number } = {}): string {
   const { maxLeaks = 30 } = options;
   const lines = [
     `audit of ${r.payloads} payloads in ${r.dump} against ${r.source}`,
     `auditors: ${r.auditors.map((a) => `${a.id} (score ≥ ${a.threshold})`).join(', ')}; a face leaks when an auditor finds it before redaction and still finds it after (IoU ≥ ${r.minIou})`,
-    `targets: no leak ≥ ${LARGE_FACE_PX} px, at most ${MAX_SMALL_LEAK_SHARE * 100} % below: ${r.targets.met ? 'met' : 'NOT MET'}`,
+    `targets: no leak ≥ ${LARGE_FACE_PX} px, at most ${MAX_SMALL_LEAK_SHARE * 100} % below: ${verdict(r)}`,
     ...(r.excluded > 0 ? [`left out: ${r.excluded} auditor boxes reviewed as not faces`] : []),
     ...(r.unaudited.length > 0
       ? [`not audited: ${r.unaudited.length} payloads (${r.unaudited[0]!.reason}…)`]

@@ -173,6 +173,11 @@ describe('auditDump', () => {
     expect(Object.keys(report.byKind).sort()).toEqual(['classify/original', 'detect/frame', 'detect/object']);
     expect(report.byKind['detect/object']!.bins.map((b) => b.leaked)).toEqual([0, 0, 0, 1]);
     expect(report.targets.met).toBe(false);
+    // Leak-free payloads alone, with one unaudited: not proven.
+    const clean = summarizeAudit(payloads.slice(0, 1), { ...report, unaudited });
+    expect(clean.total.leaked).toBe(0);
+    expect(clean.targets.met).toBe(false);
+    expect(formatAudit(clean)).toMatch(/NOT PROVEN/);
     const text = formatAudit(report);
     expect(text).toMatch(/NOT MET/);
     expect(text).toMatch(/f1\.2\.png 9\d px at \d+,\d+,\d+,\d+ \(source 4[78],3[12],80,64\)/);

@@ -61,8 +61,8 @@ export interface FaceQuestions {
 }
 
 /**
- * The verdict for one candidate. Without questions (no YuNet and no classifier to ask) every
- * candidate is redacted.
+ * The verdict for one candidate. Without a closer look (no YuNet in the search) every candidate
+ * is redacted unless the classifier sees an animal; without either, every candidate is.
  */
 export async function judgeFace(
   e: FaceEvidence,
@@ -71,9 +71,14 @@ export async function judgeFace(
 ): Promise<FaceVerdict> {
   if (e.width < rules.minWidth) return { redact: true, reason: 'small' };
   if (e.yunet >= rules.sure) return { redact: true, reason: 'sure' };
-  if (!ask.animalMass && !ask.closerLook) return { redact: true, reason: 'no-check' };
-  const look =
-    e.yunet >= rules.likely || !ask.closerLook ? e.yunet : Math.max(e.yunet, await ask.closerLook());
+  // Without YuNet there is no second opinion on whether it is a face at all: every candidate is
+  // one, spared only when the classifier sees an animal.
+  if (!ask.closerLook) {
+    if (ask.animalMass && (await ask.animalMass()) >= rules.animal)
+      return { redact: false, reason: 'animal' };
+    return { redact: true, reason: 'no-check' };
+  }
+  const look = e.yunet >= rules.likely ? e.yunet : Math.max(e.yunet, await ask.closerLook());
   if (look >= rules.likely) {
     if (look >= rules.sure || !ask.animalMass) return { redact: true, reason: 'likely' };
     return (await ask.animalMass()) >= rules.animal

@@ -26,26 +26,43 @@ export async function mirrorPad(
 }
 
 /**
- * A square view of `image` around `region` (any part of it may lie outside the image: it is
- * filled by mirroring the image), resized to `size`² pixels.
+ * A view of `image` showing `region` (any part of it may lie outside the image: it is filled by
+ * mirroring the image's edge), resized to `size`² pixels. Only the region is copied, never the
+ * whole image.
  */
 export async function mirroredView(image: RawImage, region: Region, size: number): Promise<RawImage> {
-  const reach = Math.ceil(
-    Math.max(
-      0,
-      -region.left,
-      -region.top,
-      region.left + region.width - image.width,
-      region.top + region.height - image.height,
-    ),
-  );
-  const { image: padded, margin } = await mirrorPad(image, reach);
-  const left = Math.max(0, Math.round(region.left + margin));
-  const top = Math.max(0, Math.round(region.top + margin));
-  const width = Math.max(1, Math.min(padded.width - left, Math.round(region.width)));
-  const height = Math.max(1, Math.min(padded.height - top, Math.round(region.height)));
-  const pixels = await sharp(padded.pixels, raw(padded))
-    .extract({ left, top, width, height })
+  const x1 = Math.round(region.left);
+  const y1 = Math.round(region.top);
+  const x2 = Math.max(x1 + 1, Math.round(region.left + region.width));
+  const y2 = Math.max(y1 + 1, Math.round(region.top + region.height));
+  const left = Math.min(Math.max(0, x1), image.width - 1);
+  const top = Math.min(Math.max(0, y1), image.height - 1);
+  const inside = {
+    left,
+    top,
+    width: Math.max(1, Math.min(image.width, x2) - left),
+    height: Math.max(1, Math.min(image.height, y2) - top),
+  };
+  // A mirror reflects at most what is there: pads beyond the inside part are clipped.
+  const cap = (v: number, side: number) => Math.max(0, Math.min(v, side - 1));
+  const pad = {
+    left: cap(left - x1, inside.width),
+    top: cap(top - y1, inside.height),
+    right: cap(x2 - (inside.left + inside.width), inside.width),
+    bottom: cap(y2 - (inside.top + inside.height), inside.height),
+  };
+  let cut = await sharp(image.pixels, raw(image)).extract(inside).raw().toBuffer();
+  let w = inside.width;
+  let h = inside.height;
+  if (pad.left || pad.top || pad.right || pad.bottom) {
+    cut = await sharp(cut, raw({ width: w, height: h }))
+      .extend({ ...pad, extendWith: 'mirror' })
+      .raw()
+      .toBuffer();
+    w += pad.left + pad.right;
+    h += pad.top + pad.bottom;
+  }
+  const pixels = await sharp(cut, raw({ width: w, height: h }))
     .resize(size, size, { fit: 'fill', kernel: 'linear' })
     .raw()
     .toBuffer();

@@ -57,6 +57,19 @@ describe('judgeFace', () => {
     expect(await judgeFace(face({ other: 0.55 }), {})).toEqual({ redact: true, reason: 'no-check' });
   });
 
+  it('without YuNet, spares only what the classifier calls an animal', async () => {
+    const animal = async () => 0.99;
+    const thing = async () => 0.1;
+    expect(await judgeFace(face({ other: 0.55 }), { animalMass: thing })).toEqual({
+      redact: true,
+      reason: 'no-check',
+    });
+    expect(await judgeFace(face({ other: 0.99 }), { animalMass: animal })).toEqual({
+      redact: false,
+      reason: 'animal',
+    });
+  });
+
   it('takes other rules', async () => {
     const { ask } = questions(0, 0.5);
     const rules = { ...HUMAN_FACE_RULES, minWidth: 64 };
