@@ -1,6 +1,7 @@
 import { createOnnxClassifier } from '../inference/onnx-classifier.ts';
+import { getModelSpec } from '../models/catalog.ts';
 import { ModelErrorCode, ModelLoadError } from '../models/errors.ts';
-import { resolveModel } from '../models/resolve.ts';
+import { resolveModel, verifyFile } from '../models/resolve.ts';
 import { DETECTORS, faceSearchModels, getDetectorSpec, isFaceSearchId } from './catalog.ts';
 import { createFaceSearch, type FaceSearch } from './face-search.ts';
 import type { HumanFaceRules } from './human-face.ts';
@@ -31,6 +32,30 @@ export async function openFaceSearch(options: {
       id,
       `"${id}" is not a face search: join face models (${faces.join(', ')}) with "+", each at most once.`,
     );
+  }
+  // Every file is checked before any is opened, so that one message names all that are missing.
+  const files = [
+    ...faceSearchModels(id).flatMap((m) => {
+      const spec = getDetectorSpec(m)!;
+      return [spec, spec.labels];
+    }),
+    ...(spareAnimals ? [getModelSpec(ANIMAL_CHECK_MODEL)!] : []),
+  ];
+  const problems = (
+    await Promise.all(
+      files.map((f) =>
+        verifyFile(f, modelsDir).then(
+          () => null,
+          (err: unknown) => err,
+        ),
+      ),
+    )
+  ).filter((e): e is ModelLoadError => e instanceof ModelLoadError);
+  if (problems.length > 0) {
+    const [first] = problems as [ModelLoadError, ...ModelLoadError[]];
+    throw new ModelLoadError(first.code, first.file, problems.map((p) => p.message).join('\n'), {
+      cause: first,
+    });
   }
   const opened: Detector[] = [];
   const closeAll = async () => {

@@ -1,3 +1,5 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   type Box,
@@ -11,6 +13,7 @@ import {
   getDetectorSpec,
   getModelSpec,
   iou,
+  ModelLoadError,
   mirroredView,
   mirrorPad,
   openDetector,
@@ -220,6 +223,27 @@ describe('createFaceSearch', () => {
     await borrowed.close();
     expect(yunet.closed()).toBe(1);
     expect(() => createFaceSearch({ yunet: null, others: [], animals: null })).toThrow(RangeError);
+  });
+});
+
+describe('opening a face search', () => {
+  it('names every missing file at once', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'sg-no-models-'));
+    const err = await openDetector({ id: 'yunet-s+ultraface-rfb320', modelsDir: empty }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ModelLoadError);
+    const message = (err as Error).message;
+    for (const file of [
+      'yunet_s_dynamic.onnx',
+      'yunet.labels.txt',
+      'ultraface_rfb320.onnx',
+      'squeezenet1.1.onnx',
+    ])
+      expect(message).toContain(file);
+    await expect(openDetector({ id: 'yunet-s+yunet-s', modelsDir: empty })).rejects.toThrow(
+      /not a face search/,
+    );
   });
 });
 
