@@ -160,7 +160,7 @@ export {
 } from './detection/onnx-detector.ts';
 export { ANIMAL_CHECK_MODEL, openFaceSearch } from './detection/open-face-search.ts';
 export type { PreparedInput, Region } from './detection/preprocess.ts';
-export { prepareInput, toPlanar } from './detection/preprocess.ts';
+export { prepareInput, prepareMirrored, toPlanar } from './detection/preprocess.ts';
 export type { Tile } from './detection/tiling.ts';
 export { squareTiles, touchesSeam } from './detection/tiling.ts';
 export type { Box, Detection, DetectionResult, DetectOptions, Detector, Point } from './detection/types.ts';

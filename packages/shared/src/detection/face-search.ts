@@ -16,7 +16,7 @@ import {
   type HumanFaceRules,
   judgeFace,
 } from './human-face.ts';
-import { mirroredView, mirrorPad } from './mirror.ts';
+import { mirroredView } from './mirror.ts';
 import { iou } from './nms.ts';
 import type { Box, Detection, DetectionResult, DetectOptions, Detector } from './types.ts';
 
@@ -136,29 +136,12 @@ export function createFaceSearch(options: FaceSearchOptions): FaceSearch {
   const models = [...(yunet ? [yunet.spec.id] : []), ...others.map((d) => d.spec.id)];
   const spec: DetectorSpec = { ...primary.spec, id: models.join('+') };
 
-  /** YuNet over the image with mirrored margins, boxes back in the image's pixels. */
+  /** YuNet over the image with mirrored margins, at up to `maxScale`; boxes in the image's pixels. */
   async function searchYunet(image: RawImage, threshold: number) {
     if (!yunet) return { detections: [], inferMs: 0, preMs: 0, tiles: 0 };
-    const t0 = performance.now();
-    const { image: padded, margin } = await mirrorPad(image, Math.min(image.width, image.height) * mirror);
-    // The scale follows the image's own size: the margin is searched at the same scale.
+    // The scale follows the image's own size: `searchPixels` of input, margin aside.
     const scale = Math.min(maxScale, Math.max(1, Math.sqrt(searchPixels / (image.width * image.height))));
-    const preMs = performance.now() - t0;
-    const found = await yunet.detect(padded, { scoreThreshold: threshold, scale });
-    const detections: Detection[] = [];
-    for (const d of found.detections) {
-      const box: Box = [
-        Math.max(0, d.box[0] - margin),
-        Math.max(0, d.box[1] - margin),
-        Math.min(image.width, d.box[2] - margin),
-        Math.min(image.height, d.box[3] - margin),
-      ];
-      // A face wholly in the mirror is the reflection of one inside: the inside one is found too.
-      if (box[2] - box[0] < 1 || box[3] - box[1] < 1) continue;
-      const landmarks = d.landmarks?.map(([x, y]) => [x - margin, y - margin] as const);
-      detections.push({ ...d, box, ...(landmarks ? { landmarks } : {}) });
-    }
-    return { ...found, detections, preMs: found.preMs + preMs };
+    return yunet.detect(image, { scoreThreshold: threshold, scale, mirror });
   }
 
   /** YuNet's best score for a face at `box` on a 96² mirrored view around it (face about half of it). */

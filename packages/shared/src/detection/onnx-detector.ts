@@ -15,7 +15,7 @@ import {
 } from './decode.ts';
 import { nms } from './nms.ts';
 import { openFaceSearch } from './open-face-search.ts';
-import { prepareInput, type Region } from './preprocess.ts';
+import { prepareInput, prepareMirrored, type Region } from './preprocess.ts';
 import { squareTiles, type Tile, touchesSeam } from './tiling.ts';
 import type { Detection, Detector } from './types.ts';
 
@@ -109,9 +109,8 @@ export async function createOnnxDetector(options: OnnxDetectorOptions): Promise<
     labels,
     async detect(image: RawImage, detectOptions = {}) {
       if (session.closed) throw new Error(`detector ${spec.id} is closed`);
-      const { scoreThreshold = spec.thresholds.score, tiling = 'off', scale } = detectOptions;
-      const input = dynamicInputSize(spec, image, scale);
-      const { width: inW, height: inH } = input;
+      const { scoreThreshold = spec.thresholds.score, tiling = 'off', scale = 1, mirror = 0 } = detectOptions;
+      const dynamic = spec.input.dynamic;
       // The whole frame first, then (when tiling) each tile.
       const passes: (Tile | undefined)[] = [undefined];
       if (tiling === 'auto' && canTile) {
@@ -129,11 +128,24 @@ export async function createOnnxDetector(options: OnnxDetectorOptions): Promise<
           width: tile.size,
           height: tile.size,
         };
-        const prepared = await prepareInput(image, {
-          preprocess: spec.preprocess,
-          input,
-          ...(region ? { region } : {}),
-        });
+        const mirrored =
+          dynamic && mirror > 0 && !region
+            ? await prepareMirrored(image, {
+                preprocess: spec.preprocess,
+                scale: Math.min(scale, dynamic.maxSide / Math.max(image.width, image.height)),
+                margin: mirror,
+                multiple: dynamic.multiple,
+              })
+            : null;
+        const input = mirrored?.input ?? dynamicInputSize(spec, image, scale);
+        const { width: inW, height: inH } = input;
+        const prepared =
+          mirrored ??
+          (await prepareInput(image, {
+            preprocess: spec.preprocess,
+            input,
+            ...(region ? { region } : {}),
+          }));
         const t1 = performance.now();
         const feeds = { [spec.input.name]: new ort.Tensor('float32', prepared.data, [1, 3, inH, inW]) };
         const out = await session.run(feeds, spec.outputs);

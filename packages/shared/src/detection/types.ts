@@ -47,6 +47,12 @@ export interface DetectOptions {
    * ignore it.
    */
   scale?: number;
+  /**
+   * Dynamic-input models: grow the (scaled) frame by a mirrored margin of this share of its short
+   * side before searching, so that an object cut by the frame's edge is seen whole (default 0).
+   * Boxes come back in the frame's pixels, clipped to it.
+   */
+  mirror?: number;
 }
 
 /** An object detector the agent depends on; onnxruntime is one implementation. */

@@ -103,25 +103,24 @@ describe('mirrorPad and mirroredView', () => {
 });
 
 describe('createFaceSearch', () => {
-  it('runs YuNet on the mirrored image at up to twice the scale and maps its boxes back', async () => {
-    // 100×80: a mirrored margin of 10 (an eighth of the short side) makes 120×100, run at scale
-    // 2 (the image is far below the 512² budget).
-    const yunet = fakeDetector('yunet-s', () => [
-      det([30, 30, 70, 80], 0.95, [
-        [40, 45],
-        [60, 45],
-        [50, 55],
-        [42, 65],
-        [58, 65],
-      ]),
-      det([0, 0, 8, 8], 0.95), // wholly in the mirror
-    ]);
+  it('asks YuNet for a mirrored margin and up to twice the scale, and keeps its landmarks', async () => {
+    const landmarks = [
+      [30, 35],
+      [50, 35],
+      [40, 45],
+      [32, 55],
+      [48, 55],
+    ] as const;
+    const yunet = fakeDetector('yunet-s', () => [det([20, 20, 60, 70], 0.95, landmarks)]);
     const search = createFaceSearch({ yunet: yunet.detector, others: [], animals: null });
     const { detections, spared } = await search.detect(gray(100, 80), { scoreThreshold: 0.5 });
-    expect(yunet.calls).toEqual([{ width: 120, height: 100, options: { scoreThreshold: 0.5, scale: 2 } }]);
+    // 100×80 is far below the 512² budget: scale 2; the margin an eighth of the short side.
+    expect(yunet.calls).toEqual([
+      { width: 100, height: 80, options: { scoreThreshold: 0.5, scale: 2, mirror: 0.125 } },
+    ]);
     expect(detections).toHaveLength(1);
     expect(detections[0]!.box).toEqual([20, 20, 60, 70]);
-    expect(detections[0]!.landmarks![0]).toEqual([30, 35]);
+    expect(detections[0]!.landmarks).toEqual(landmarks);
     expect(spared).toEqual([]);
     expect(search.spec.id).toBe('yunet-s');
     expect(search.models).toEqual(['yunet-s']);
@@ -131,14 +130,11 @@ describe('createFaceSearch', () => {
     const yunet = fakeDetector('yunet-s', () => []);
     const search = createFaceSearch({ yunet: yunet.detector, others: [], animals: null });
     await search.detect(gray(1024, 768));
-    expect(yunet.calls[0]).toMatchObject({ width: 1216, height: 960, options: { scale: 1 } });
+    expect(yunet.calls[0]).toMatchObject({ width: 1024, height: 768, options: { scale: 1 } });
   });
 
   it('merges the models into one candidate per face and spares an animal', async () => {
-    const yunet = fakeDetector('yunet-s', (image) =>
-      // 200×200 → margin 25: the face at 40..100 of the image.
-      image.width === 250 ? [det([65, 65, 125, 125], 0.8)] : [],
-    );
+    const yunet = fakeDetector('yunet-s', () => [det([40, 40, 100, 100], 0.8)]);
     const ultraface = fakeDetector('ultraface-rfb320', () => [
       det([42, 38, 102, 100], 0.99),
       det([150, 10, 160, 20], 0.6),
@@ -164,9 +160,7 @@ describe('createFaceSearch', () => {
   });
 
   it('redacts the same face when the classifier sees no animal, and without a classifier', async () => {
-    const yunet = fakeDetector('yunet-s', (image) =>
-      image.width === 250 ? [det([65, 65, 125, 125], 0.8)] : [],
-    );
+    const yunet = fakeDetector('yunet-s', () => [det([40, 40, 100, 100], 0.8)]);
     const person = createFaceSearch({
       yunet: yunet.detector,
       others: [],

@@ -1,4 +1,11 @@
-import { getDetectorSpec, prepareInput, type RawImage, toPlanar } from '@squeezegate/shared';
+import {
+  getDetectorSpec,
+  mapBox,
+  prepareInput,
+  prepareMirrored,
+  type RawImage,
+  toPlanar,
+} from '@squeezegate/shared';
 import { describe, expect, it } from 'vitest';
 
 function solid(width: number, height: number, rgb: readonly [number, number, number]): RawImage {
@@ -84,5 +91,49 @@ describe('toPlanar', () => {
     expect([...toPlanar(px, { channelOrder: 'RGB', mean: [1, 2, 3], std: [1, 1, 0.5] })]).toEqual([
       0, 3, 0, 3, 0, 6,
     ]);
+  });
+});
+
+describe('prepareMirrored', () => {
+  const pre = getDetectorSpec('yunet-s')!.preprocess;
+  it('scales the frame, grows it by a mirrored margin and up to the multiple, and maps back', async () => {
+    // Columns of a 100×80 frame get their x as value (BGR all equal).
+    const pixels = Buffer.alloc(100 * 80 * 3);
+    for (let y = 0; y < 80; y++)
+      for (let x = 0; x < 100; x++) pixels.fill(x, (y * 100 + x) * 3, (y * 100 + x) * 3 + 3);
+    const prepared = await prepareMirrored(
+      { pixels, width: 100, height: 80 },
+      { preprocess: pre, scale: 2, margin: 0.125, multiple: 32 },
+    );
+    // 200×160 scaled, margin 20: 240×200, up to 256×224.
+    expect(prepared!.input).toEqual({ width: 256, height: 224 });
+    expect(prepared!.data).toHaveLength(3 * 256 * 224);
+    expect(prepared!.mapping).toEqual({
+      scaleX: 2,
+      scaleY: 2,
+      padLeft: 20,
+      padTop: 20,
+      region: { left: 0, top: 0, width: 100, height: 80 },
+    });
+    // The margin mirrors the frame's left edge: input column 20 − k shows frame column ≈ k / 2.
+    const row = 50 * 256;
+    expect(prepared!.data[row + 20]).toBeCloseTo(prepared!.data[row + 19]!, 0);
+    expect(prepared!.data[row + 0]!).toBeGreaterThan(prepared!.data[row + 20]! + 5);
+    const { mapping } = prepared!;
+    expect(mapBox(20, 20, 60, 60, mapping)).toEqual([0, 0, 20, 20]);
+    expect(mapBox(0, 0, 10, 10, mapping)).toBeUndefined();
+  });
+
+  it('mirrors a frame smaller than its margin over and over', async () => {
+    // A 2×1 frame (values 10, 20) grown to 32×32: columns alternate 10 10 20 20 10 10 …
+    const tiny = { pixels: Buffer.from([10, 10, 10, 20, 20, 20]), width: 2, height: 1 };
+    const { data, input } = await prepareMirrored(tiny, {
+      preprocess: pre,
+      scale: 1,
+      margin: 0.125,
+      multiple: 32,
+    });
+    expect(input).toEqual({ width: 32, height: 32 });
+    expect(Array.from(data.subarray(0, 6))).toEqual([10, 20, 20, 10, 10, 20]);
   });
 });
