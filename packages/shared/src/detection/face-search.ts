@@ -1,9 +1,9 @@
 /**
  * The face search that redaction runs on every payload (issue 15): YuNet at (up to twice) the
- * payload's own scale with mirrored edges (a face cut by the edge is found whole), the other face models (UltraFace) for the profiles
- * and cut-off faces YuNet misses, then a human check on each candidate (human-face.ts) so that
- * dogs keep their faces. It is a Detector whose detections are the faces to redact, so the
- * privacy guard needs no second interface.
+ * payload's own scale with mirrored edges (a face cut by the edge is found whole), the other
+ * face models (UltraFace) for the profiles and covered faces YuNet misses, then a human check on
+ * each candidate (human-face.ts) so that dogs keep their faces. It is a Detector whose
+ * detections are the faces to redact, so the privacy guard needs no second interface.
  */
 import sharp from 'sharp';
 import type { RawImage } from '../image/raw.ts';
@@ -42,9 +42,9 @@ export interface FaceSearchOptions {
   /**
    * Small images (long side up to this many pixels) also go to the other models as 2×2
    * overlapping quarters, each seen larger: a 224 crop's 6 px face becomes a 13 px one for
-   * UltraFace-320. Default 0 (off): on the video sample's crops it finds the three 6–7 px
-   * heads UltraFace-640 sees, and costs the cloud 1.3 more points of top-1 on ImageNet crops
-   * (docs/detection-and-privacy.md).
+   * UltraFace-320. Default 0 (off): on 224 crops of the street frames (vtest.avi) it finds the
+   * 6–7 px heads UltraFace-640 finds, but costs the cloud 1.3 more points of top-1 on the 300
+   * ImageNet crops of bench:detect.
    */
   otherTiles?: number;
   /** Closes the models with the search (default true). */
