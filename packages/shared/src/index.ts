@@ -13,13 +13,14 @@ export type { CliInput } from './config/cli.ts';
 export { definedOnly, numberOrUndefined, readCli } from './config/cli.ts';
 export type { ConfigFileResult } from './config/files.ts';
 export { maskSecrets, readConfigFile } from './config/files.ts';
+export type { GatewayConfig } from './config/gateway-schema.ts';
+export { GatewayConfigSchema } from './config/gateway-schema.ts';
 export type {
   CameraConfig,
   CameraSourceConfig,
   ConfigResult,
   DetectConfig,
   EdgeConfig,
-  GatewayConfig,
   LearnedFeature,
   LearnedRule,
   PayloadConfig,
@@ -34,7 +35,6 @@ export {
   DETECT_DEFAULTS,
   DetectSchema,
   EdgeConfigSchema,
-  GatewayConfigSchema,
   LEARNED_FEATURES,
   LearnedRuleSchema,
   LogLevelSchema,
