@@ -48,7 +48,7 @@ describe('npm pack, then npm install into an empty folder', () => {
     const installed = JSON.parse(
       await readFile(path.join(dir, 'node_modules', name, 'package.json'), 'utf8'),
     ) as { bin: Record<string, string>; dependencies: Record<string, string> };
-    expect(installed.bin[bin]).toBe('./dist/main.js');
+    expect(installed.bin[bin]).toBe(`./bin/${bin}.js`);
     expect(installed.dependencies).not.toHaveProperty('tsx');
     const { stdout } = await run(path.join(dir, 'node_modules', '.bin', bin), ['--help'], { cwd: dir });
     expect(stdout).toMatch(usage);
