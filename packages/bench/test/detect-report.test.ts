@@ -192,7 +192,8 @@ describe('detectTable', () => {
       faceThreads: 2,
       goal: { shortSide: 320, ms: 5 },
       residualIou: 0.3,
-      residualThreshold: 0.7,
+      auditors: ['ultraface-rfb640'],
+      residualThreshold: 0.6,
       rows: [
         {
           images: 'face photos',
@@ -230,6 +231,7 @@ describe('detectTable', () => {
           meanBytes: 12200,
         },
       ],
+      changed: { blur: { lost: ['n01440764_1.JPEG'], gained: [] }, pixelate: { lost: [], gained: [] } },
     },
   };
   const table = detectTable(results);
@@ -257,6 +259,8 @@ describe('detectTable', () => {
       '| faces | cloud top-1 | vs plain | top-1 on the 50 crops with a face obscured | top-1 on the other 250 |',
     );
     expect(table).toContain('| blur | **76.0 %** | 0.95x | 60.0 % | — | 12.1 kB |');
+    expect(table).toContain('checked by face models the redaction did not use (ultraface-rfb640)');
+    expect(table).toContain('- blur: right plain and wrong redacted: n01440764_1.JPEG; the other way: none.');
     expect(table).not.toMatch(/NaN|undefined|null/);
   });
   it('splices into a docs file between the detect markers', () => {
@@ -276,7 +280,10 @@ describe('detectTable', () => {
         figure: 'Time face redaction (pixelate) adds to a frame at 320 px short side, p50 / p95',
         value: '4.0 / 9.5 ms',
       },
-      { figure: 'Faces still found after redaction', value: '1 of 300' },
+      {
+        figure: 'Faces still found after redaction by ultraface-rfb640 (not used to redact)',
+        value: '1 of 300',
+      },
       {
         figure: 'Cloud top-1 on 224 crops, faces redacted (pixelate) against not',
         value: '77.0 % against 80.0 %',

@@ -221,12 +221,8 @@ export async function measureImagenet(
   },
 ): Promise<{
   cost: RedactionRow[];
+  /** With `changed`: what a reviewer looks at to tell people's faces from animals and false alarms. */
   accuracy: Omit<PrivacyAccuracySection, 'classifier'>;
-  /**
-   * Per redaction mode, the images the cloud got right plain and wrong redacted (and the other
-   * way round): what a reviewer looks at to tell people's faces from animals and false alarms.
-   */
-  changed: Record<string, { lost: string[]; gained: string[] }>;
 }> {
   const { guards, classifier, cloud, quality, classified } = options;
   const at = options.payloads.indexOf(classified);
@@ -288,7 +284,6 @@ export async function measureImagenet(
   }));
   return {
     cost: tally.rows(),
-    accuracy: { images: frames.length, payloadsWithFaces, rows },
-    changed,
+    accuracy: { images: frames.length, payloadsWithFaces, rows, changed },
   };
 }

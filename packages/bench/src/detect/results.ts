@@ -77,7 +77,7 @@ export interface RedactionRow {
   redactionMs: Spread;
   payloadsWithFaces: number;
   facesObscured: number;
-  /** Faces the face model finds at its threshold on the plain payload, and how many it still finds after. */
+  /** Faces the auditors find on the plain payload, and how many they still find after (a leak). */
   residual: { found: number; stillFound: number };
 }
 
@@ -87,6 +87,8 @@ export interface PrivacyCostSection {
   goal: { shortSide: number; ms: number };
   /** IoU at which a face found after redaction counts as the same face. */
   residualIou: number;
+  /** Face models the redaction did not use, at `residualThreshold` (the audit's). */
+  auditors: string[];
   residualThreshold: number;
   rows: RedactionRow[];
 }
@@ -110,6 +112,8 @@ export interface PrivacyAccuracySection {
   /** Crop payloads in which a face was obscured (the frame's faces or the crop's second look). */
   payloadsWithFaces: number;
   rows: AccuracyRow[];
+  /** Per redaction mode, the images the cloud got right plain and wrong redacted, and back. */
+  changed: Record<string, { lost: string[]; gained: string[] }>;
 }
 
 export interface DetectBenchResults {
