@@ -38,6 +38,11 @@ Options (environment variable in brackets):
   --cloud-model <id>       cloud model (default mobilenetv2-12-int8)
   --models-dir <dir>       model files [SQUEEZEGATE_MODELS_DIR] (default ./models)
   --max-payload-bytes <n>  largest WebSocket message accepted (default 4194304)
+  --no-payload-preview     keep no copy of what the devices sent: the dashboard's "what left"
+                           view is off (default on with --admin-token: the last payloads as
+                           received, in memory only)
+  --payload-preview-size <n>
+                           payloads the "what left" view keeps, at most 16 MiB (default 50)
   --workers <n>            inference worker threads, each with its own session (default 1)
   --threads <n>            onnxruntime intra-op threads per worker (default 1)
   --max-batch <n>          largest batch, 1 = batching off (default 8)
@@ -97,6 +102,8 @@ export async function gatewayConfigFromCli(
     'cloud-model': { type: 'string' },
     'models-dir': { type: 'string' },
     'max-payload-bytes': { type: 'string' },
+    'no-payload-preview': { type: 'boolean' },
+    'payload-preview-size': { type: 'string' },
     threads: { type: 'string' },
     workers: { type: 'string' },
     'max-batch': { type: 'string' },
@@ -132,6 +139,16 @@ export async function gatewayConfigFromCli(
         configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR ?? (file.modelsDir as string | undefined),
       }),
       maxPayloadBytes: num(s('max-payload-bytes')),
+      payloadPreview:
+        values['no-payload-preview'] === true || s('payload-preview-size') !== undefined
+          ? {
+              ...(file.payloadPreview as object | undefined),
+              ...defined({
+                enabled: values['no-payload-preview'] === true ? false : undefined,
+                size: num(s('payload-preview-size')),
+              }),
+            }
+          : undefined,
       threads: num(s('threads')),
       workers: num(s('workers')),
       maxBatch: num(s('max-batch')),

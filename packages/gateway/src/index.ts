@@ -10,6 +10,8 @@ export type { HealthSource } from './http/app.ts';
 export { createHttpApp } from './http/app.ts';
 export type { DashboardRoutesOptions } from './http/dashboard.ts';
 export { createDashboardRoutes } from './http/dashboard.ts';
+export type { PayloadPreviewAccess } from './http/dashboard-payload-routes.ts';
+export { createPayloadRoutes } from './http/dashboard-payload-routes.ts';
 export { TlsErrorCode, TlsSetupError } from './http/listener.ts';
 export type { OipModel, OipRoutesOptions } from './http/oip-v2.ts';
 export { createOipRoutes } from './http/oip-v2.ts';
@@ -28,6 +30,13 @@ export type { DecisionView, DeviceView, FleetMonitor, FleetSnapshot } from './mo
 export { createFleetMonitor } from './monitor/fleet-monitor.ts';
 export type { GatewayMetrics } from './monitor/metrics.ts';
 export { createGatewayMetrics } from './monitor/metrics.ts';
+export type {
+  PayloadPreview,
+  PayloadPreviewOptions,
+  PreviewEntry,
+  PreviewStats,
+} from './monitor/payload-preview.ts';
+export { createPayloadPreview } from './monitor/payload-preview.ts';
 export type { Gateway, GatewayOptions } from './server.ts';
 export { createGateway } from './server.ts';
 export type { ConnectionHandle, DeviceConnections } from './sessions/device-connections.ts';

@@ -13,6 +13,7 @@ import { requireAdmin } from './http/admin-auth.ts';
 import { createAdminRoutes, type Revocation } from './http/admin-routes.ts';
 import { createHttpApp } from './http/app.ts';
 import { createDashboardRoutes } from './http/dashboard.ts';
+import type { PayloadPreviewAccess } from './http/dashboard-payload-routes.ts';
 import { listen, loadTlsMaterial } from './http/listener.ts';
 import { createOipRoutes } from './http/oip-v2.ts';
 import type { CloudBackend } from './inference/backend.ts';
@@ -23,6 +24,7 @@ import { createOipBackend } from './inference/oip-backend.ts';
 import { createFrameRateLimiter } from './limits/frame-rate.ts';
 import { createFleetMonitor, type FleetMonitor } from './monitor/fleet-monitor.ts';
 import { createGatewayMetrics } from './monitor/metrics.ts';
+import { createPayloadPreview } from './monitor/payload-preview.ts';
 import { createDeviceConnections } from './sessions/device-connections.ts';
 import { attachEdgeSession, CloseCode, type GatewayCounters } from './sessions/edge-session.ts';
 import { createFrameLedger } from './sessions/frame-ledger.ts';
@@ -149,7 +151,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       infer: (inputs) => Promise.all(inputs.map((x) => batcher.submit(x))),
     }),
   );
-  app.route('/dashboard', createDashboardRoutes({ monitor, adminToken: config.adminToken }));
+  // What the devices sent, for the dashboard's "what left" view: kept only where the admin token
+  // guards it, since it shows what the cameras saw.
+  const preview =
+    config.payloadPreview.enabled && config.adminToken !== undefined
+      ? createPayloadPreview({ size: config.payloadPreview.size, maxBytes: config.payloadPreview.maxBytes })
+      : null;
+  const payloads: PayloadPreviewAccess = preview
+    ? { kind: 'on', preview }
+    : config.payloadPreview.enabled
+      ? {
+          kind: 'off',
+          status: 403,
+          message: 'the payload preview needs the admin token (--admin-token): nothing is kept',
+        }
+      : {
+          kind: 'off',
+          status: 404,
+          message: 'the payload preview is off (--no-payload-preview): nothing is kept',
+        };
+  app.route('/dashboard', createDashboardRoutes({ monitor, adminToken: config.adminToken, payloads }));
   app.route(
     '/admin',
     createAdminRoutes({
@@ -193,6 +214,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         rateLimiter,
         connections,
         accepting: () => accepting,
+        preview,
         track,
         maxPayloadBytes: config.maxPayloadBytes,
       });
@@ -228,6 +250,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await serverClosed;
+      await preview?.close();
       if (!options.backend) await backend.close();
       log.info('gateway closed');
     })();

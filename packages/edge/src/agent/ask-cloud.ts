@@ -1,4 +1,9 @@
-import type { ClassScore, FrameHeader, ShapedPayload } from '@squeezegate/shared';
+import {
+  type ClassScore,
+  type FrameHeader,
+  MAX_OFFLOAD_REASON,
+  type ShapedPayload,
+} from '@squeezegate/shared';
 import type { GatewayLink } from '../transport/gateway-link.ts';
 import type { CloudOutcome } from './frame-record.ts';
 
@@ -22,8 +27,17 @@ export async function askCloud(
     return { outcome: { status: 'unavailable', reason: 'no gateway configured' }, top: null, bytesSent: 0 };
   let sent: Awaited<ReturnType<GatewayLink['request']>>;
   try {
+    // The reason is for the operator's eyes: a long one is cut, never a frame refused for it.
+    const reason = header.reason?.slice(0, MAX_OFFLOAD_REASON);
     sent = await link.request(
-      { type: 'frame', ...header, view: shaped.view, mime: shaped.mime, capturedAt: Date.now() },
+      {
+        type: 'frame',
+        ...header,
+        ...(reason === undefined ? {} : { reason }),
+        view: shaped.view,
+        mime: shaped.mime,
+        capturedAt: Date.now(),
+      },
       shaped.bytes,
       { deadlineMs },
     );

@@ -53,7 +53,13 @@ export function sendObjects(args: {
         : undefined;
       const reply = await askCloud(
         link,
-        { frameId: job.payloadId, seq: frame.seq, ...(local ? { local } : {}) },
+        {
+          frameId: job.payloadId,
+          seq: frame.seq,
+          ...(local ? { local } : {}),
+          reason,
+          redactions: out.redactions,
+        },
         { bytes: out.bytes, view: job.kind === 'object' ? 'crop' : 'full', mime: 'image/jpeg' },
         deadlineMs,
       );

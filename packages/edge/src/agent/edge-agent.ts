@@ -246,7 +246,13 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       const t3 = now();
       const cloudDone = askCloud(
         link,
-        { frameId, seq: frame.seq, local: { index: local.index, label: local.label, p: local.p } },
+        {
+          frameId,
+          seq: frame.seq,
+          local: { index: local.index, label: local.label, p: local.p },
+          reason: decision.reason,
+          redactions,
+        },
         shaped,
         deadlineMs,
       ).then(({ outcome: cloud, bytesSent }) => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CAMERAS_SECTION, CAMERAS_STYLE } from './dashboard-cameras.ts';
+import { PAYLOADS_SECTION, PAYLOADS_STYLE } from './dashboard-payloads.ts';
 import { DASHBOARD_SCRIPT } from './dashboard-script.ts';
 
 // The operator page: one self-contained document (the gateway may run where there is no internet),
@@ -41,7 +42,7 @@ td.empty{color:var(--muted);text-align:center;padding:18px}
 .status-ok{color:var(--ok)}.status-err{color:var(--bad)}
 .agree{color:var(--ok)}.differ{color:var(--bad)}
 .p{color:var(--muted);margin-left:4px}
-${CAMERAS_STYLE}`;
+${CAMERAS_STYLE}${PAYLOADS_STYLE}`;
 
 const BODY = `
 <header>
@@ -83,7 +84,7 @@ ${CAMERAS_SECTION}  <section class="charts">
       <tbody data-testid="decisions-body"></tbody>
     </table></div>
   </section>
-</main>
+${PAYLOADS_SECTION}</main>
 `;
 
 const hash = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;

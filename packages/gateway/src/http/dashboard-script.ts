@@ -1,4 +1,5 @@
 import { CAMERAS_SCRIPT } from './dashboard-cameras.ts';
+import { PAYLOADS_SCRIPT } from './dashboard-payloads.ts';
 
 // The dashboard's client code, drawn in the browser from `events` (Server-Sent Events of
 // FleetSnapshot). Text from the network (device ids, labels, statuses) only ever goes in through
@@ -168,11 +169,13 @@ function drawCharts() {
 }
 
 ${CAMERAS_SCRIPT}
+${PAYLOADS_SCRIPT}
 function render(snap) {
   renderTiles(snap.devices);
   renderDevices(snap.devices);
   renderDecisions(snap.recent);
   renderCameras(snap.devices);
+  void refreshPayloads();
   remember(snap);
   drawCharts();
   const at = $('last-update');

@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import type { FleetMonitor } from '../monitor/fleet-monitor.ts';
 import { requireAdmin } from './admin-auth.ts';
 import { DASHBOARD_PAGE } from './dashboard-page.ts';
+import { createPayloadRoutes, type PayloadPreviewAccess } from './dashboard-payload-routes.ts';
 
 export interface DashboardRoutesOptions {
   monitor: FleetMonitor;
@@ -11,6 +12,8 @@ export interface DashboardRoutesOptions {
    * (the query form lets a person open the page in a browser). Unset: the dashboard is open.
    */
   adminToken?: string | undefined;
+  /** The "what left" view's payloads (`/payloads`). Default: off, 404. */
+  payloads?: PayloadPreviewAccess;
   /** Least time between two snapshots on `/events`, however often the fleet changes. Default 1000. */
   intervalMs?: number;
   /** Silence after which `/events` sends a comment, so proxies keep the stream open. Default 15000. */
@@ -35,10 +38,17 @@ function pause(ms: number, signal: AbortSignal): { done: Promise<void>; wake: ()
 /**
  * The operator dashboard, mounted under a prefix (the gateway uses `/dashboard`):
  * `GET /` the page, `GET /snapshot` the fleet as JSON, `GET /events` the same as Server-Sent
- * Events (`event: snapshot` at connect, then at most every `intervalMs` while something changed).
+ * Events (`event: snapshot` at connect, then at most every `intervalMs` while something changed),
+ * `GET /payloads[/:n]` what the devices sent (dashboard-payload-routes.ts).
  */
 export function createDashboardRoutes(options: DashboardRoutesOptions): Hono {
-  const { monitor, adminToken, intervalMs = 1000, keepAliveMs = 15_000 } = options;
+  const {
+    monitor,
+    adminToken,
+    payloads = { kind: 'off', status: 404, message: 'this gateway keeps no payloads' },
+    intervalMs = 1000,
+    keepAliveMs = 15_000,
+  } = options;
   const app = new Hono();
 
   app.use('*', async (c, next) => {
@@ -56,6 +66,7 @@ export function createDashboardRoutes(options: DashboardRoutesOptions): Hono {
   };
   app.get('/', page);
   app.get('/snapshot', (c) => c.json(monitor.snapshot()));
+  app.route('/payloads', createPayloadRoutes(payloads));
   app.get('/events', (c) =>
     streamSSE(c, async (stream) => {
       const closed = new AbortController();

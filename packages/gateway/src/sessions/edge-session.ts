@@ -16,6 +16,7 @@ import type { CloudAnswer, CloudInference } from '../inference/cloud-inference.t
 import type { FrameRateLimiter } from '../limits/frame-rate.ts';
 import type { FleetMonitor } from '../monitor/fleet-monitor.ts';
 import type { GatewayMetrics } from '../monitor/metrics.ts';
+import type { PayloadPreview } from '../monitor/payload-preview.ts';
 import type { ConnectionHandle, DeviceConnections } from './device-connections.ts';
 import type { FrameLedger } from './frame-ledger.ts';
 
@@ -55,6 +56,8 @@ export interface EdgeSessionOptions {
   connections: DeviceConnections;
   /** False once the gateway is shutting down: new frames are answered SHUTTING_DOWN. */
   accepting: () => boolean;
+  /** Keeps a copy of every new frame's payload as received (the dashboard's "what left"); null: none. */
+  preview?: PayloadPreview | null;
   /** Told of every frame being answered, so shutdown can wait for them. */
   track?: (work: Promise<unknown>) => void;
   maxPayloadBytes: number;
@@ -148,6 +151,7 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
       sendText(claim.kind === 'answered' ? claim.answer : await claim.answer);
       return;
     }
+    options.preview?.add({ deviceId: device, header, image });
     counters.framesIn++;
     inFlight++;
     const started = performance.now();

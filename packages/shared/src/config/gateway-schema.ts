@@ -66,6 +66,22 @@ export const GatewayConfigSchema = z
     maxQueueDelayMs: z.number().min(0).max(1000).default(2),
     /** Frames waiting for inference beyond this are answered busy (the edge keeps its answer). */
     maxQueue: z.number().int().positive().default(64),
+    /**
+     * The dashboard's "what left" view (issue 15): the last `size` payloads exactly as received,
+     * in memory only, at most `maxBytes` of them (the oldest go first). It needs the admin token.
+     */
+    payloadPreview: z
+      .object({
+        enabled: z.boolean().default(true),
+        size: z.number().int().positive().max(1000).default(50),
+        maxBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(16 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     /** A remote Open Inference Protocol v2 server (Triton, KServe…) instead of local inference. */
     remote: z
       .object({

@@ -81,6 +81,23 @@ export const ErrorSchema = z
   })
   .strict();
 
+/** Longest offload reason a frame header carries; an agent cuts a longer one to fit. */
+export const MAX_OFFLOAD_REASON = 200;
+
+/**
+ * What the edge obscured in a payload before it left (its privacy ledger's `redactions`): faces
+ * found and the mode that hid them, masks blacked out, and whether the file's metadata was kept.
+ */
+export const PayloadRedactionsSchema = z
+  .object({
+    faces: z.number().int().nonnegative(),
+    faceMode: z.enum(['blur', 'pixelate', 'withhold', 'off']),
+    masks: z.number().int().nonnegative(),
+    metadata: z.enum(['stripped', 'kept']),
+  })
+  .strict();
+export type PayloadRedactions = z.infer<typeof PayloadRedactionsSchema>;
+
 /** Header of a binary frame envelope (see envelope.ts). */
 export const FrameHeaderSchema = z
   .object({
@@ -92,6 +109,12 @@ export const FrameHeaderSchema = z
     capturedAt: z.number().nonnegative().optional(),
     /** The edge's own answer, for the operator's view of local against cloud. */
     local: ClassScoreSchema.optional(),
+    /**
+     * Why the edge sent it, and what it obscured first (issue 15: the dashboard's "what left"
+     * view). Optional: agents before them are accepted as they were.
+     */
+    reason: z.string().max(MAX_OFFLOAD_REASON).optional(),
+    redactions: PayloadRedactionsSchema.optional(),
   })
   .strict();
 

@@ -293,6 +293,38 @@ const CORPUS: Case[] = [
     'frameId',
   ),
   invalid('frame', 'extra key', { ...frame, deviceId: 'cam-01' }, 'Unrecognized key: "deviceId"'),
+  // issue 15: why it left and what was obscured, optional (the frame above, without them, still passes)
+  valid('frame', 'frame with its reason and redactions', {
+    ...frame,
+    reason: 'maxProb 0.41 < 0.6',
+    redactions: { faces: 2, faceMode: 'pixelate', masks: 1, metadata: 'stripped' },
+  }),
+  valid('frame', 'reason of 200 characters', { ...frame, reason: long(200) }),
+  invalid('frame', 'reason over 200 characters', { ...frame, reason: long(201) }, 'reason'),
+  invalid(
+    'frame',
+    'redactions with an unknown face mode',
+    { ...frame, redactions: { faces: 0, faceMode: 'smudge', masks: 0, metadata: 'kept' } },
+    'faceMode',
+  ),
+  invalid(
+    'frame',
+    'redactions without a count',
+    { ...frame, redactions: { faceMode: 'off', masks: 0, metadata: 'kept' } },
+    'faces',
+  ),
+  invalid(
+    'frame',
+    'redactions with a negative count',
+    { ...frame, redactions: { faces: -1, faceMode: 'blur', masks: 0, metadata: 'kept' } },
+    'faces',
+  ),
+  invalid(
+    'frame',
+    'redactions with an extra key',
+    { ...frame, redactions: { faces: 0, faceMode: 'off', masks: 0, metadata: 'kept', boxes: [] } },
+    'Unrecognized key: "boxes"',
+  ),
   invalid('frame', 'hello as a frame header', hello, 'type'),
 ];
 
