@@ -51,6 +51,11 @@ Options (environment variable in brackets):
   --remote-url <url>       run the cloud model on a remote Open Inference Protocol v2
                            server (Triton, KServe, ...) instead of locally
   --remote-model <name>    the model's name there (default: --cloud-model)
+  --redis-url <url>        share the frame ledger, revocations, rate limits and the fleet
+                           view with every gateway on this Redis (redis://host:6379/0)
+                           [SQUEEZEGATE_REDIS_URL]; unset: kept in memory. If Redis goes
+                           away the gateway serves from memory and resyncs when it is back
+  --redis-key-prefix <p>   prefix of every key and channel (default squeezegate:)
   --log-level <level>      [SQUEEZEGATE_LOG_LEVEL] (default info)
   -h, --help
 
@@ -111,6 +116,8 @@ export async function gatewayConfigFromCli(
     'max-queue': { type: 'string' },
     'remote-url': { type: 'string' },
     'remote-model': { type: 'string' },
+    'redis-url': { type: 'string' },
+    'redis-key-prefix': { type: 'string' },
     'log-level': { type: 'string' },
   });
   if (cli.kind === 'help') return { ok: 'help' };
@@ -160,6 +167,16 @@ export async function gatewayConfigFromCli(
             ...defined({ url: s('remote-url'), model: s('remote-model') }),
           }
         : undefined,
+      redis:
+        (s('redis-url') ?? env.SQUEEZEGATE_REDIS_URL)
+          ? {
+              ...(file.redis as object | undefined),
+              ...defined({
+                url: s('redis-url') ?? env.SQUEEZEGATE_REDIS_URL,
+                keyPrefix: s('redis-key-prefix'),
+              }),
+            }
+          : undefined,
       logLevel: s('log-level') ?? env.SQUEEZEGATE_LOG_LEVEL,
     }),
   };

@@ -24,9 +24,19 @@ export type { LocalBackendOptions } from './inference/local-backend.ts';
 export { createLocalBackend } from './inference/local-backend.ts';
 export type { OipBackendOptions } from './inference/oip-backend.ts';
 export { createOipBackend, RemoteBackendError, RemoteBackendErrorCode } from './inference/oip-backend.ts';
-export type { FrameRateLimiter, FrameRateLimiterOptions } from './limits/frame-rate.ts';
+export type {
+  FrameRateLimiter,
+  FrameRateLimiterOptions,
+  MemoryFrameRateLimiter,
+} from './limits/frame-rate.ts';
 export { createFrameRateLimiter } from './limits/frame-rate.ts';
-export type { DecisionView, DeviceView, FleetMonitor, FleetSnapshot } from './monitor/fleet-monitor.ts';
+export type {
+  DecisionView,
+  DeviceView,
+  FleetMonitor,
+  FleetSnapshot,
+  PeerView,
+} from './monitor/fleet-monitor.ts';
 export { createFleetMonitor } from './monitor/fleet-monitor.ts';
 export type { GatewayMetrics } from './monitor/metrics.ts';
 export { createGatewayMetrics } from './monitor/metrics.ts';
@@ -43,5 +53,23 @@ export type { ConnectionHandle, DeviceConnections } from './sessions/device-conn
 export { createDeviceConnections } from './sessions/device-connections.ts';
 export type { GatewayCounters } from './sessions/edge-session.ts';
 export { CloseCode } from './sessions/edge-session.ts';
-export type { FrameClaim, FrameLedger } from './sessions/frame-ledger.ts';
+export type { FrameClaim, FrameLedger, MemoryFrameLedger } from './sessions/frame-ledger.ts';
 export { createFrameLedger } from './sessions/frame-ledger.ts';
+export type {
+  GatewayState,
+  GatewayStateOptions,
+  RevocationStore,
+  RevokedCredential,
+  StateHealth,
+} from './state/gateway-state.ts';
+export { createGatewayState } from './state/gateway-state.ts';
+export type { SharedFleetOptions } from './state/redis-fleet.ts';
+export { createSharedFleet } from './state/redis-fleet.ts';
+export type { SharedLedger, SharedLedgerOptions } from './state/redis-ledger.ts';
+export { createSharedLedger } from './state/redis-ledger.ts';
+export type { RedisHealth, RedisLink, RedisLinkOptions } from './state/redis-link.ts';
+export { createRedisLink, redisTarget } from './state/redis-link.ts';
+export type { SharedRateLimiterOptions } from './state/redis-rate-limit.ts';
+export { createSharedRateLimiter } from './state/redis-rate-limit.ts';
+export type { SharedRevocationsOptions } from './state/redis-revocations.ts';
+export { createSharedRevocations } from './state/redis-revocations.ts';

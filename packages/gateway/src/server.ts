@@ -21,13 +21,12 @@ import { type BatcherStats, createBatcher } from './inference/batcher.ts';
 import { createCloudInference } from './inference/cloud-inference.ts';
 import { createLocalBackend } from './inference/local-backend.ts';
 import { createOipBackend } from './inference/oip-backend.ts';
-import { createFrameRateLimiter } from './limits/frame-rate.ts';
 import { createFleetMonitor, type FleetMonitor } from './monitor/fleet-monitor.ts';
 import { createGatewayMetrics } from './monitor/metrics.ts';
 import { createPayloadPreview } from './monitor/payload-preview.ts';
 import { createDeviceConnections } from './sessions/device-connections.ts';
 import { attachEdgeSession, CloseCode, type GatewayCounters } from './sessions/edge-session.ts';
-import { createFrameLedger } from './sessions/frame-ledger.ts';
+import { createGatewayState } from './state/gateway-state.ts';
 
 export interface Gateway {
   /** http(s)://host:port of the listening server. */
@@ -88,8 +87,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const cloud = createCloudInference({ spec: backend.spec, batcher, labels });
   const registry = createDeviceRegistry(config.devices);
-  const ledger = createFrameLedger({ perDevice: config.answerCacheSize });
-  const rateLimiter = createFrameRateLimiter({ perSecond: config.maxFramesPerSecond });
   const connections = createDeviceConnections({ maxPerDevice: config.maxConnectionsPerDevice });
   const counters: GatewayCounters = {
     devicesConnected: 0,
@@ -106,6 +103,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     devicesConnected: () => counters.devicesConnected,
   });
   metrics.modelLoaded((performance.now() - started) / 1000);
+  // Frame ledger, revocations, rate limits and fleet view: in memory, or shared in Redis.
+  const state = await createGatewayState({
+    config,
+    logger: options.logger,
+    monitor,
+    revokedHere: () => registry.revokedCredentials(),
+    metrics: metrics.registry,
+  });
+  const { ledger, rateLimiter } = state;
   let accepting = true;
   // Every edge frame being answered, so shutdown can wait for the answers.
   const frames = new Set<Promise<unknown>>();
@@ -120,11 +126,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return connections.refuseAll(deviceId, WireErrorCode.AUTH_FAILED, message);
   };
   const revokeDevice = (deviceId: string): Revocation => {
-    if (!registry.revoke(deviceId)) return { kind: 'unknown' };
+    const sha256 = registry.credentialSha256(deviceId);
+    if (sha256 === undefined || !registry.revoke(deviceId)) return { kind: 'unknown' };
     const closed = closeDevice(deviceId, `device "${deviceId}" was revoked`);
     log.warn({ deviceId, closed }, 'device revoked');
+    state.revocations.revoked({ deviceId, sha256 });
     return { kind: 'revoked', closed };
   };
+  // Revoked on another replica (or before this one started): refused here too, at once.
+  state.revocations.subscribe(({ deviceId, sha256 }) => {
+    if (!registry.revokeCredential(deviceId, sha256)) return;
+    const closed = closeDevice(deviceId, `device "${deviceId}" was revoked`);
+    log.warn({ deviceId, closed }, 'device revoked by another replica');
+  });
   const replaceDevices = (devices: readonly DeviceCredential[]) => {
     const change = registry.replace(devices);
     let closed = 0;
@@ -136,7 +150,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const app = createHttpApp({
     ready: () => accepting,
-    readyDetail: () => ({ model: backend.spec.id, devices: counters.devicesConnected }),
+    readyDetail: () => ({
+      model: backend.spec.id,
+      devices: counters.devicesConnected,
+      // Redis down is not "not ready": the gateway serves from memory, and says so here.
+      ...(state.revocations.shared ? { state: state.health() } : {}),
+    }),
   });
   const admin = requireAdmin(config.adminToken);
   // The v2 API runs the model for anyone who asks: behind the admin token like the operator
@@ -187,6 +206,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     listener = await listen({ fetch: app.fetch, tls, host: config.host, port: config.port, logger: log });
   } catch (err) {
     // The port is taken, say: the backend opened for this gateway must not outlive it.
+    await state.close();
     if (!options.backend) await backend.close();
     throw err;
   }
@@ -250,6 +270,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await serverClosed;
+      await state.close();
       await preview?.close();
       if (!options.backend) await backend.close();
       log.info('gateway closed');

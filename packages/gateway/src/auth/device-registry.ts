@@ -31,6 +31,15 @@ export interface DeviceRegistry {
   revoke(deviceId: string): boolean;
   /** Replaces the whole set (a configuration reload). */
   replace(devices: readonly DeviceCredential[]): DeviceSetChange;
+  /** The sha256 (hex) of the device's credential now; undefined when it is not known. */
+  credentialSha256(deviceId: string): string | undefined;
+  /** Credentials revoked here or recorded with `revokeCredential`, to share with other replicas. */
+  revokedCredentials(): { deviceId: string; sha256: string }[];
+  /**
+   * Records a revocation made elsewhere (another replica): the credential stays out of later
+   * reloads, and the device is forgotten if it holds that very credential now (then true).
+   */
+  revokeCredential(deviceId: string, sha256: string): boolean;
   readonly size: number;
 }
 
@@ -83,6 +92,15 @@ export function createDeviceRegistry(devices: readonly DeviceCredential[]): Devi
       for (const id of digests.keys()) if (!incoming.has(id)) change.removed.push(id);
       digests = incoming;
       return change;
+    },
+    credentialSha256: (deviceId) => digests.get(deviceId)?.toString('hex'),
+    revokedCredentials: () => [...revoked].map(([deviceId, d]) => ({ deviceId, sha256: d.toString('hex') })),
+    revokeCredential(deviceId, sha256) {
+      const d = Buffer.from(sha256, 'hex');
+      revoked.set(deviceId, d);
+      if (!digests.get(deviceId)?.equals(d)) return false;
+      digests.delete(deviceId);
+      return true;
     },
     get size() {
       return digests.size;

@@ -2,9 +2,17 @@
 export interface FrameRateLimiter {
   /** Frames per second allowed to each device; `null` when there is no limit. */
   readonly perSecond: number | null;
-  /** Takes one frame's allowance for the device; false when it has none left now. */
-  take(deviceId: string): boolean;
+  /**
+   * Takes one frame's allowance for the device; false when it has none left now. A shared limiter
+   * (state/redis-rate-limit.ts) needs a round trip, hence the promise.
+   */
+  take(deviceId: string): boolean | Promise<boolean>;
   forget(deviceId: string): void;
+}
+
+/** The in-memory limiter answers at once. */
+export interface MemoryFrameRateLimiter extends FrameRateLimiter {
+  take(deviceId: string): boolean;
 }
 
 export interface FrameRateLimiterOptions {
@@ -20,7 +28,7 @@ export interface FrameRateLimiterOptions {
  * A token bucket per device: `burst` tokens, refilled at `perSecond`, one per frame. Buckets are
  * per device, not per connection, so reconnecting does not refill one.
  */
-export function createFrameRateLimiter(options: FrameRateLimiterOptions): FrameRateLimiter {
+export function createFrameRateLimiter(options: FrameRateLimiterOptions): MemoryFrameRateLimiter {
   const { perSecond, now = () => performance.now() } = options;
   if (perSecond === undefined) return { perSecond: null, take: () => true, forget: () => {} };
   const burst = options.burst ?? Math.max(1, perSecond);

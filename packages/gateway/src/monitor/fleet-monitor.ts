@@ -50,12 +50,31 @@ export interface FleetMonitor {
   deviceDisconnected(deviceId: string): void;
   reportStats(deviceId: string, stats: Stats): void;
   frameAnswered(decision: Omit<DecisionView, 'at'>): void;
+  /**
+   * The fleet: this gateway's devices and, with shared state (state/redis-fleet.ts), those of the
+   * other replicas. A device seen by several replicas (it moved) is shown as the one it is
+   * connected to, else the one that saw it last.
+   */
   snapshot(): FleetSnapshot;
+  /** This gateway's devices and decisions only: what it publishes to the other replicas. */
+  local(): FleetSnapshot;
+  /** What the other replicas published; replaces the previous view of them. */
+  setPeers(peers: PeerView): void;
   /** Called on every change; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void;
 }
 
+/** The other replicas' devices and decisions. */
+export interface PeerView {
+  devices: readonly DeviceView[];
+  recent: readonly DecisionView[];
+}
+
 const RECENT = 50;
+
+/** The device view to show of two (one device seen by two replicas). */
+const fresher = (a: DeviceView, b: DeviceView) =>
+  a.connected !== b.connected ? (a.connected ? a : b) : a.lastSeen >= b.lastSeen ? a : b;
 const LATENCY_WINDOW = 200;
 
 function percentile(values: readonly number[], q: number): number | null {
@@ -72,6 +91,8 @@ export function createFleetMonitor(options: { now?: () => number } = {}): FleetM
     Omit<DeviceView, 'offloadRate' | 'bytesSaved' | 'latencyMs'> & { latencies: number[] }
   >();
   const recent: DecisionView[] = [];
+  let peers: PeerView = { devices: [], recent: [] };
+  let peersJson = '';
   const listeners = new Set<() => void>();
   const changed = () => {
     for (const l of listeners) l();
@@ -97,6 +118,16 @@ export function createFleetMonitor(options: { now?: () => number } = {}): FleetM
     d.lastSeen = now();
     return d;
   };
+  const localSnapshot = (): FleetSnapshot => ({
+    at: now(),
+    devices: [...devices.values()].map(({ latencies, ...d }) => ({
+      ...d,
+      offloadRate: d.frames ? d.offloaded / d.frames : 0,
+      bytesSaved: d.capturedBytes - d.sentBytes,
+      latencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) },
+    })),
+    recent: [...recent],
+  });
   return {
     deviceConnected(deviceId) {
       const d = device(deviceId);
@@ -129,17 +160,27 @@ export function createFleetMonitor(options: { now?: () => number } = {}): FleetM
       changed();
     },
     snapshot() {
+      const own = localSnapshot();
+      if (peers.devices.length === 0 && peers.recent.length === 0) return own;
+      const byId = new Map(own.devices.map((d) => [d.deviceId, d]));
+      for (const d of peers.devices) {
+        const o = byId.get(d.deviceId);
+        byId.set(d.deviceId, o ? fresher(o, d) : d);
+      }
       return {
-        at: now(),
-        devices: [...devices.values()].map(({ latencies, ...d }) => ({
-          ...d,
-          offloadRate: d.frames ? d.offloaded / d.frames : 0,
-          bytesSaved: d.capturedBytes - d.sentBytes,
-          latencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) },
-        })),
-        recent: [...recent],
+        at: own.at,
+        devices: [...byId.values()],
+        recent: [...own.recent, ...peers.recent].sort((a, b) => b.at - a.at).slice(0, RECENT),
       };
     },
+    setPeers(next) {
+      const json = JSON.stringify(next);
+      if (json === peersJson) return;
+      peers = next;
+      peersJson = json;
+      changed();
+    },
+    local: () => localSnapshot(),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -142,7 +142,8 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
       .update(`${header.view}\0${header.mime}\0`)
       .update(image)
       .digest('base64');
-    const claim = ledger.claim(device, header.frameId, fingerprint);
+    // Awaited: a shared ledger (Redis) may have the answer from another replica.
+    const claim = await ledger.claim(device, header.frameId, fingerprint);
     if (claim.kind !== 'new') {
       // Sent again (after a reconnect): the same answer, and nothing counted twice.
       counters.duplicates++;
@@ -201,7 +202,7 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     if (!accepting()) {
       return { ok: false, code: WireErrorCode.SHUTTING_DOWN, message: 'the gateway is shutting down' };
     }
-    if (!rateLimiter.take(device)) {
+    if (!(await rateLimiter.take(device))) {
       return {
         ok: false,
         code: WireErrorCode.RATE_LIMITED,

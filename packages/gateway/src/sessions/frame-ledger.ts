@@ -14,13 +14,19 @@ export type FrameClaim =
 export interface FrameLedger {
   /**
    * `fingerprint` identifies the frame's content: an id that comes back with other bytes is a new
-   * frame (an agent that restarted and counts its ids from zero again), never a repeat.
+   * frame (an agent that restarted and counts its ids from zero again), never a repeat. A shared
+   * ledger (state/redis-ledger.ts) may need a round trip, hence the promise.
    */
-  claim(deviceId: string, frameId: string, fingerprint: string): FrameClaim;
+  claim(deviceId: string, frameId: string, fingerprint: string): FrameClaim | Promise<FrameClaim>;
   /** Drops what is kept for a device (revoked or removed). */
   forget(deviceId: string): void;
   /** Answers kept for a device (in flight included). */
   size(deviceId: string): number;
+}
+
+/** The in-memory ledger answers at once. */
+export interface MemoryFrameLedger extends FrameLedger {
+  claim(deviceId: string, frameId: string, fingerprint: string): FrameClaim;
 }
 
 type Entry =
@@ -32,7 +38,7 @@ type Entry =
  * the gateway must answer it once. Per device, a least-recently-used map of frame id → answer
  * (`perDevice` entries at most, in-flight ones included) lives across that device's connections.
  */
-export function createFrameLedger(options: { perDevice: number }): FrameLedger {
+export function createFrameLedger(options: { perDevice: number }): MemoryFrameLedger {
   const { perDevice } = options;
   const devices = new Map<string, Map<string, Entry>>();
 

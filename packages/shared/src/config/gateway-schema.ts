@@ -94,6 +94,25 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * State shared by every replica (frame ledger, revocations, rate limits, fleet view) in Redis;
+     * unset: each gateway keeps it in memory. A Redis outage is not a gateway outage: it serves
+     * from memory and writes back when Redis returns.
+     */
+    redis: z
+      .object({
+        url: z.url({ protocol: /^rediss?$/ }),
+        /** Every key and channel starts with it, so several fleets can share one Redis. */
+        keyPrefix: z.string().min(1).max(64).default('squeezegate:'),
+        /** How long an answer stays in the shared ledger. */
+        ledgerTtlSeconds: z.number().int().positive().default(600),
+        /** A command slower than this counts as Redis being down for that call (memory answers). */
+        commandTimeoutMs: z.number().int().positive().default(500),
+        /** This replica's name in the fleet view (default: hostname and process id). */
+        replicaId: z.string().min(1).max(128).optional(),
+      })
+      .strict()
+      .optional(),
     logLevel: LogLevelSchema.default('info'),
   })
   .strict()
