@@ -185,6 +185,46 @@ describe.skipIf(!haveRealModels || !haveChromium)('operator dashboard in a real 
     await expect.poll(() => page.locator('[data-testid="chart-offload"] path').count(), UI_WAIT).toBe(1);
   });
 
+  it('shows what left: each payload from its exact bytes, with device, frame, reason and redactions', async () => {
+    const offloaded = records.filter((r) => r.decision.kind === 'offload');
+    await expect.poll(() => page.getByTestId('payload-card').count(), UI_WAIT).toBe(offloaded.length);
+    const images = page.getByTestId('payload-img');
+    await expect
+      .poll(() => images.evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete)), UI_WAIT)
+      .toBe(true);
+    const cards = await page.getByTestId('payload-card').evaluateAll((figs) =>
+      figs.map((f) => {
+        const text = (id: string) => f.querySelector(`[data-testid="${id}"]`)?.textContent ?? null;
+        const img = f.querySelector('img') as HTMLImageElement | null;
+        return {
+          device: text('payload-device'),
+          frameId: text('payload-frame'),
+          reason: text('payload-reason'),
+          redactions: text('payload-redactions'),
+          // Decoded by the browser from the bytes route: the crop is the classifier's 224 × 224 view.
+          size: img ? [img.naturalWidth, img.naturalHeight] : null,
+        };
+      }),
+    );
+    const expected = offloaded.map((r) => ({
+      device: DEVICE,
+      frameId: r.frameId,
+      reason: r.decision.reason,
+      redactions: `faces ${r.redactions!.faces} (${r.redactions!.faceMode}) · masks ${r.redactions!.masks} · metadata ${r.redactions!.metadata}`,
+      size: [224, 224],
+    }));
+    const byFrame = (a: { frameId: string | null }, b: { frameId: string | null }) =>
+      (a.frameId ?? '').localeCompare(b.frameId ?? '');
+    expect(cards.sort(byFrame)).toEqual(expected.sort(byFrame));
+    expect(await page.getByTestId('payloads-note').textContent()).toMatch(
+      new RegExp(
+        `^${offloaded.length} held \\(.+\\), at most 50 or 16\\.0 MiB; ${offloaded.length} received`,
+      ),
+    );
+    await page.getByTestId('payloads').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(repoRoot, 'test/artifacts/dashboard-what-left.png') });
+  });
+
   it('shows the device disconnected when the agent leaves', async () => {
     await runtime.close();
     await expect.poll(() => cell('device-state').textContent(), UI_WAIT).toContain('disconnected');

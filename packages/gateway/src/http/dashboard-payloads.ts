@@ -10,6 +10,7 @@ export const PAYLOADS_STYLE = `
 .payloads img{max-width:100%;max-height:150px;display:block}
 .payloads figcaption{padding:6px 8px;font-size:12px;display:grid;gap:1px}
 .payloads figcaption span{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.payloads figcaption span.wrap{white-space:normal}
 .payloads .gone{color:var(--muted);font-size:12px}
 .payloads-empty{color:var(--muted);text-align:center;padding:18px}
 `;
@@ -39,8 +40,8 @@ function payloadCard(p) {
       el('span', { 'data-testid': 'payload-device' }, icon(color(p.deviceId)), p.deviceId),
       el('span', { 'data-testid': 'payload-frame', class: 'muted', title: p.frameId }, p.frameId),
       el('span', { 'data-testid': 'payload-reason', title: p.reason || '' }, p.reason || 'reason not reported'),
-      el('span', { 'data-testid': 'payload-redactions', class: 'muted' }, redactionText(p.redactions)),
-      el('span', { class: 'muted' },
+      el('span', { 'data-testid': 'payload-redactions', class: 'muted wrap' }, redactionText(p.redactions)),
+      el('span', { class: 'muted wrap' },
         el('span', { 'data-testid': 'payload-bytes' }, bytes(p.bytes)), ' · ' + p.mime + ' · ' + p.view + ' · ' + clock(p.at)),
     ));
 }
