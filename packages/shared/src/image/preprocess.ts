@@ -38,6 +38,10 @@ export async function toModelView(
 ): Promise<ModelView> {
   const { resizeShortSide, centerCrop: size } = options.preprocess;
   const view = options.view ?? 'full';
+  if (typeof input !== 'string' && !Buffer.isBuffer(input)) {
+    const cut = cropUnscaled(input, { resizeShortSide, size, view });
+    if (cut) return cut;
+  }
   try {
     // A raw frame (a camera's, decoded by ffmpeg) goes through the same pipeline, without decoding.
     const image =
@@ -69,6 +73,32 @@ export async function toModelView(
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new ImageDecodeError(`cannot decode image: ${reason}`, { cause });
   }
+}
+
+/**
+ * A raw frame that is already at the model's scale (a camera's: ffmpeg scales it so that its
+ * short side is `resizeShortSide`) needs no resampling. sharp's resize to the same size returns
+ * the same pixels, so the view is the centre rows and columns copied out, with no trip through
+ * sharp. Null when the frame needs resizing (or is malformed: sharp then says why).
+ */
+function cropUnscaled(
+  raw: RawImage,
+  { resizeShortSide, size, view }: { resizeShortSide: number; size: number; view: FrameView },
+): ModelView | null {
+  const { width, height, pixels } = raw;
+  if (pixels.length !== width * height * 3 || width < size || height < size) return null;
+  const unscaled =
+    view === 'crop' ? width === size && height === size : Math.min(width, height) === resizeShortSide;
+  if (!unscaled) return null;
+  const left = (width - size) >> 1;
+  const top = (height - size) >> 1;
+  const row = size * 3;
+  const out = Buffer.allocUnsafe(row * size);
+  for (let y = 0; y < size; y++) {
+    const from = ((top + y) * width + left) * 3;
+    pixels.copy(out, y * row, from, from + row);
+  }
+  return { pixels: out, size, source: { width, height } };
 }
 
 /**

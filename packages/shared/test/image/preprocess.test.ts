@@ -157,6 +157,44 @@ describe('toModelView', () => {
     expect(dominant(pixel(view, 20, 112))).toBe('green');
   });
 
+  describe('on a raw camera frame', () => {
+    // What sharp gives for a raw frame: the reference the copy-only path must match byte for byte.
+    async function throughSharp(width: number, height: number, pixels: Buffer, view: 'full' | 'crop') {
+      const raw = { raw: { width, height, channels: 3 as const } };
+      if (view === 'crop')
+        return sharp(pixels, raw).resize(224, 224, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
+      const k = 256 / Math.min(width, height);
+      const rw = Math.max(224, Math.round(width * k));
+      const rh = Math.max(224, Math.round(height * k));
+      return sharp(pixels, raw)
+        .resize(rw, rh, { fit: 'fill', kernel: 'cubic' })
+        .extract({ left: (rw - 224) >> 1, top: (rh - 224) >> 1, width: 224, height: 224 })
+        .raw()
+        .toBuffer();
+    }
+
+    it.each([
+      [456, 256, 'full'],
+      [342, 256, 'full'],
+      [256, 456, 'full'],
+      [256, 256, 'full'],
+      [224, 224, 'crop'],
+      [640, 360, 'full'],
+      [300, 300, 'crop'],
+    ] as const)('%i×%i, view %s: the same pixels as resizing with sharp', async (width, height, view) => {
+      const pixels = randomBytes(mulberry32(width * 7 + height), width * height * 3);
+      const got = await toModelView({ pixels, width, height }, { preprocess: TORCHVISION, view });
+      expect(got.size).toBe(224);
+      expect(got.source).toEqual({ width, height });
+      expect(got.pixels.equals(await throughSharp(width, height, pixels, view))).toBe(true);
+    });
+
+    it('a frame whose bytes do not match its size is an ImageDecodeError', async () => {
+      const frame = { pixels: Buffer.alloc(456 * 256 * 3 - 3), width: 456, height: 256 };
+      await expect(toModelView(frame, { preprocess: TORCHVISION })).rejects.toBeInstanceOf(ImageDecodeError);
+    });
+  });
+
   it('keeps the source size through a frame smaller than the crop', async () => {
     const view = await toModelView(await solidJpeg([90, 90, 90], 100, 60), { preprocess: TORCHVISION });
     expect(view.size).toBe(224);
