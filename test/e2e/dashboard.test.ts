@@ -23,6 +23,9 @@ if (!haveChromium && process.env.CI) {
   throw new Error(`the dashboard test needs Chromium at ${CHROMIUM} (apt-get install chromium)`);
 }
 
+/** What the test reads of an <img> (the test files are compiled without the DOM library). */
+type Img = { complete: boolean; naturalWidth: number; naturalHeight: number };
+
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 type CameraStats = NonNullable<Stats['cameras']>[number];
@@ -190,12 +193,12 @@ describe.skipIf(!haveRealModels || !haveChromium)('operator dashboard in a real 
     await expect.poll(() => page.getByTestId('payload-card').count(), UI_WAIT).toBe(offloaded.length);
     const images = page.getByTestId('payload-img');
     await expect
-      .poll(() => images.evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).complete)), UI_WAIT)
+      .poll(() => images.evaluateAll((imgs) => imgs.every((i) => (i as unknown as Img).complete)), UI_WAIT)
       .toBe(true);
     const cards = await page.getByTestId('payload-card').evaluateAll((figs) =>
       figs.map((f) => {
         const text = (id: string) => f.querySelector(`[data-testid="${id}"]`)?.textContent ?? null;
-        const img = f.querySelector('img') as HTMLImageElement | null;
+        const img = f.querySelector('img') as unknown as Img | null;
         return {
           device: text('payload-device'),
           frameId: text('payload-frame'),
