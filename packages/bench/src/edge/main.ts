@@ -146,7 +146,7 @@ try {
       fps: config.fps,
       cameras: config.cameras,
       model: spec.id,
-      ffmpeg: ffmpeg.versionLine,
+      ffmpeg: `ffmpeg ${ffmpeg.version} (${ffmpeg.origin})`,
     },
     floorMsPerFrame: round(floorMs),
     agentMsPerFrame: round(never.msPerFrame),
