@@ -56,6 +56,10 @@ Options (environment variable in brackets):
                            [SQUEEZEGATE_REDIS_URL]; unset: kept in memory. If Redis goes
                            away the gateway serves from memory and resyncs when it is back
   --redis-key-prefix <p>   prefix of every key and channel (default squeezegate:)
+  --mqtt-url <url>         publish each answer and each device's state change (QoS 1) and
+                           its availability (retained) to this broker (mqtt://host:1883)
+                           [SQUEEZEGATE_MQTT_URL]
+  --mqtt-prefix <p>        first topic level (default squeezegate)
   --log-level <level>      [SQUEEZEGATE_LOG_LEVEL] (default info)
   -h, --help
 
@@ -118,6 +122,8 @@ export async function gatewayConfigFromCli(
     'remote-model': { type: 'string' },
     'redis-url': { type: 'string' },
     'redis-key-prefix': { type: 'string' },
+    'mqtt-url': { type: 'string' },
+    'mqtt-prefix': { type: 'string' },
     'log-level': { type: 'string' },
   });
   if (cli.kind === 'help') return { ok: 'help' };
@@ -175,6 +181,13 @@ export async function gatewayConfigFromCli(
                 url: s('redis-url') ?? env.SQUEEZEGATE_REDIS_URL,
                 keyPrefix: s('redis-key-prefix'),
               }),
+            }
+          : undefined,
+      mqtt:
+        (s('mqtt-url') ?? env.SQUEEZEGATE_MQTT_URL)
+          ? {
+              ...(file.mqtt as object | undefined),
+              ...defined({ url: s('mqtt-url') ?? env.SQUEEZEGATE_MQTT_URL, prefix: s('mqtt-prefix') }),
             }
           : undefined,
       logLevel: s('log-level') ?? env.SQUEEZEGATE_LOG_LEVEL,

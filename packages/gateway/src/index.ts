@@ -3,6 +3,8 @@ export { createDeviceRegistry } from './auth/device-registry.ts';
 export type { DeviceReload, ReloadDevicesOptions } from './auth/reload-devices.ts';
 export { reloadDevices } from './auth/reload-devices.ts';
 export { GATEWAY_HELP, gatewayConfigFromCli } from './cli-config.ts';
+export type { DeviceState, MqttEvents, MqttEventsOptions, MqttEventsStats } from './events/mqtt-events.ts';
+export { createMqttEvents } from './events/mqtt-events.ts';
 export { requireAdmin } from './http/admin-auth.ts';
 export type { AdminRoutesOptions, Revocation } from './http/admin-routes.ts';
 export { createAdminRoutes } from './http/admin-routes.ts';
@@ -33,6 +35,7 @@ export { createFrameRateLimiter } from './limits/frame-rate.ts';
 export type {
   DecisionView,
   DeviceView,
+  FleetEvent,
   FleetMonitor,
   FleetSnapshot,
   PeerView,

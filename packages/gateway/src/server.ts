@@ -9,6 +9,7 @@ import {
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { createDeviceRegistry, type DeviceCredential, type DeviceSetChange } from './auth/device-registry.ts';
+import { createMqttEvents } from './events/mqtt-events.ts';
 import { requireAdmin } from './http/admin-auth.ts';
 import { createAdminRoutes, type Revocation } from './http/admin-routes.ts';
 import { createHttpApp } from './http/app.ts';
@@ -26,7 +27,7 @@ import { createGatewayMetrics } from './monitor/metrics.ts';
 import { createPayloadPreview } from './monitor/payload-preview.ts';
 import { createDeviceConnections } from './sessions/device-connections.ts';
 import { attachEdgeSession, CloseCode, type GatewayCounters } from './sessions/edge-session.ts';
-import { createGatewayState } from './state/gateway-state.ts';
+import { createGatewayState, defaultGatewayId } from './state/gateway-state.ts';
 
 export interface Gateway {
   /** http(s)://host:port of the listening server. */
@@ -112,6 +113,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics: metrics.registry,
   });
   const { ledger, rateLimiter } = state;
+  // Answers and device state changes out to MQTT, from what the monitor already sees.
+  const events =
+    config.mqtt &&
+    createMqttEvents({
+      ...config.mqtt,
+      gatewayId: config.redis?.replicaId ?? defaultGatewayId(),
+      logger: options.logger,
+    });
+  if (events) monitor.onEvent((event) => events.fleetEvent(event));
   let accepting = true;
   // Every edge frame being answered, so shutdown can wait for the answers.
   const frames = new Set<Promise<unknown>>();
@@ -131,6 +141,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const closed = closeDevice(deviceId, `device "${deviceId}" was revoked`);
     log.warn({ deviceId, closed }, 'device revoked');
     state.revocations.revoked({ deviceId, sha256 });
+    events?.revoked(deviceId);
     return { kind: 'revoked', closed };
   };
   // Revoked on another replica (or before this one started): refused here too, at once.
@@ -207,6 +218,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   } catch (err) {
     // The port is taken, say: the backend opened for this gateway must not outlive it.
     await state.close();
+    await events?.close();
     if (!options.backend) await backend.close();
     throw err;
   }
@@ -271,6 +283,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       server.closeAllConnections();
       await serverClosed;
       await state.close();
+      await events?.close();
       await preview?.close();
       if (!options.backend) await backend.close();
       log.info('gateway closed');

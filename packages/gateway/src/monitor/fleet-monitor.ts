@@ -62,7 +62,14 @@ export interface FleetMonitor {
   setPeers(peers: PeerView): void;
   /** Called on every change; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void;
+  /** What happened, one event at a time (events/ publishes them); returns the unsubscribe function. */
+  onEvent(listener: (event: FleetEvent) => void): () => void;
 }
+
+/** A device's state changed, or one of its frames was answered, on this gateway. */
+export type FleetEvent =
+  | { kind: 'connected' | 'disconnected'; deviceId: string; at: number }
+  | { kind: 'answered'; decision: DecisionView };
 
 /** The other replicas' devices and decisions. */
 export interface PeerView {
@@ -94,6 +101,10 @@ export function createFleetMonitor(options: { now?: () => number } = {}): FleetM
   let peers: PeerView = { devices: [], recent: [] };
   let peersJson = '';
   const listeners = new Set<() => void>();
+  const eventListeners = new Set<(event: FleetEvent) => void>();
+  const emit = (event: FleetEvent) => {
+    for (const l of eventListeners) l(event);
+  };
   const changed = () => {
     for (const l of listeners) l();
   };
@@ -134,10 +145,12 @@ export function createFleetMonitor(options: { now?: () => number } = {}): FleetM
       d.connected = true;
       d.connectedAt = now();
       changed();
+      emit({ kind: 'connected', deviceId, at: d.connectedAt });
     },
     deviceDisconnected(deviceId) {
       device(deviceId).connected = false;
       changed();
+      emit({ kind: 'disconnected', deviceId, at: now() });
     },
     reportStats(deviceId, stats) {
       Object.assign(device(deviceId), {
@@ -155,8 +168,10 @@ export function createFleetMonitor(options: { now?: () => number } = {}): FleetM
       d.answered++;
       d.latencies.push(decision.latencyMs);
       if (d.latencies.length > LATENCY_WINDOW) d.latencies.shift();
-      recent.unshift({ ...decision, at: now() });
+      const answered = { ...decision, at: now() };
+      recent.unshift(answered);
       if (recent.length > RECENT) recent.pop();
+      emit({ kind: 'answered', decision: answered });
       changed();
     },
     snapshot() {
@@ -184,6 +199,10 @@ export function createFleetMonitor(options: { now?: () => number } = {}): FleetM
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    onEvent(listener) {
+      eventListeners.add(listener);
+      return () => eventListeners.delete(listener);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { GatewayConfig } from '@squeezegate/shared';
 import type { Logger } from 'pino';
@@ -58,6 +59,9 @@ export interface GatewayStateOptions {
   fleetIntervalMs?: number;
 }
 
+/** A name for this gateway process, unique even for several in one process (tests). */
+export const defaultGatewayId = () => `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+
 const memoryRevocations: RevocationStore = {
   shared: false,
   revoked() {},
@@ -83,7 +87,7 @@ export async function createGatewayState(options: GatewayStateOptions): Promise<
     };
   }
   const { url, keyPrefix, ledgerTtlSeconds, commandTimeoutMs } = config.redis;
-  const replicaId = config.redis.replicaId ?? `${hostname()}-${process.pid}`;
+  const replicaId = config.redis.replicaId ?? defaultGatewayId();
   const link = createRedisLink({
     url,
     commandTimeoutMs,

@@ -113,6 +113,22 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .optional(),
+    /** Cloud answers and device state changes published to an MQTT broker (docs/operations.md). */
+    mqtt: z
+      .object({
+        url: z.url({ protocol: /^(mqtts?|wss?)$/ }),
+        /** First topic level; give each fleet its own. */
+        prefix: z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[^+#]+$/, 'an MQTT topic prefix has no "+" or "#"')
+          .default('squeezegate'),
+        /** Messages held while the broker is away; beyond it the oldest are dropped and counted. */
+        maxQueue: z.number().int().positive().default(10_000),
+      })
+      .strict()
+      .optional(),
     logLevel: LogLevelSchema.default('info'),
   })
   .strict()
