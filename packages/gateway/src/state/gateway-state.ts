@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { createFrameRateLimiter, type FrameRateLimiter } from '../limits/frame-rate.ts';
 import type { FleetMonitor } from '../monitor/fleet-monitor.ts';
 import { createFrameLedger, type FrameLedger } from '../sessions/frame-ledger.ts';
-import { createSharedFleet } from './redis-fleet.ts';
+import { createSharedFleet, replicaKey } from './redis-fleet.ts';
 import { createSharedLedger } from './redis-ledger.ts';
 import { createRedisLink, type RedisHealth } from './redis-link.ts';
 import { createSharedRateLimiter } from './redis-rate-limit.ts';
@@ -95,7 +95,15 @@ export async function createGatewayState(options: GatewayStateOptions): Promise<
     ...(options.metrics ? { registry: options.metrics } : {}),
   });
   const shared = {
-    ledger: createSharedLedger({ local: ledger, link, keyPrefix, ttlMs: ledgerTtlSeconds * 1000, logger }),
+    ledger: createSharedLedger({
+      local: ledger,
+      link,
+      keyPrefix,
+      ttlMs: ledgerTtlSeconds * 1000,
+      replicaId,
+      isAlive: async (id) => (await link.client.exists(replicaKey(keyPrefix, id))) === 1,
+      logger,
+    }),
     rateLimiter: createSharedRateLimiter({ local: rateLimiter, link, keyPrefix, logger }),
     revocations: createSharedRevocations({ link, keyPrefix, known: options.revokedHere, logger }),
   };

@@ -40,6 +40,9 @@ const ReplicaViewSchema = z.object({
   recent: z.array(DecisionViewSchema),
 });
 
+/** A replica's published view; it exists while the replica runs (its heartbeat). */
+export const replicaKey = (keyPrefix: string, replicaId: string) => `${keyPrefix}fleet:replica:${replicaId}`;
+
 export interface SharedFleetOptions {
   link: RedisLink;
   keyPrefix: string;
@@ -64,7 +67,7 @@ export function createSharedFleet(options: SharedFleetOptions): { close(): Promi
   const ttlMs = options.ttlMs ?? 5 * intervalMs;
   const log = options.logger.child({ component: 'shared-fleet' });
   const replicas = `${keyPrefix}fleet:replicas`;
-  const keyOf = (id: string) => `${keyPrefix}fleet:replica:${id}`;
+  const keyOf = (id: string) => replicaKey(keyPrefix, id);
   let running: Promise<void> | null = null;
 
   const exchange = async () => {

@@ -71,6 +71,8 @@ describe('the Redis stores', () => {
       link: l,
       keyPrefix,
       ttlMs: 60_000,
+      replicaId: 'r1',
+      isAlive: async () => true,
       logger,
     });
     const kept = await ledger.claim('cam-1', 'f-1', 'fp-1');
@@ -92,6 +94,8 @@ describe('the Redis stores', () => {
       link: await link(),
       keyPrefix,
       ttlMs: 60_000,
+      replicaId: 'r2',
+      isAlive: async () => true,
       logger,
     });
     expect(await other.claim('cam-1', 'f-1', 'fp-1')).toEqual({ kind: 'answered', answer: 'answer-1' });
@@ -103,6 +107,50 @@ describe('the Redis stores', () => {
     ledger.forget('cam-1');
     await expect.poll(() => redis.keys(`${keyPrefix}ledger:cam-1:*`)).toEqual([]);
     expect(ledger.size('cam-1')).toBe(0);
+  });
+
+  it('a frame in flight on one replica is waited for on another, and taken over from a dead one', async () => {
+    const { keyPrefix, redis, link } = await setup('inflight');
+    const alive = new Set(['r1', 'r2']);
+    const make = async (replicaId: string) =>
+      createSharedLedger({
+        local: createFrameLedger({ perDevice: 8 }),
+        link: await link(),
+        keyPrefix,
+        ttlMs: 60_000,
+        replicaId,
+        isAlive: async (id) => alive.has(id),
+        graceMs: 0,
+        logger,
+      });
+    const [r1, r2] = [await make('r1'), await make('r2')];
+    const first = await r1.claim('cam-1', 'f-5', 'fp-5');
+    if (first.kind !== 'new') throw new Error('expected a new claim');
+    expect(JSON.parse((await redis.get(`${keyPrefix}ledger:cam-1:f-5`))!)).toMatchObject({
+      f: 'fp-5',
+      p: 'r1',
+    });
+    let waited: unknown = null;
+    const second = Promise.resolve(r2.claim('cam-1', 'f-5', 'fp-5')).then((c) => {
+      waited = c;
+      return c;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(waited).toBeNull();
+    first.settle('answer-5', { remember: true });
+    expect(await second).toEqual({ kind: 'answered', answer: 'answer-5' });
+
+    // A retryable outcome takes the marker away: the next replica answers the frame itself.
+    const busy = await r1.claim('cam-1', 'f-6', 'fp-6');
+    if (busy.kind !== 'new') throw new Error('expected a new claim');
+    busy.settle('busy', { remember: false });
+    await expect.poll(() => redis.exists(`${keyPrefix}ledger:cam-1:f-6`)).toBe(0);
+    expect((await r2.claim('cam-1', 'f-6', 'fp-6')).kind).toBe('new');
+
+    // Marked by a replica that is gone: taken over, not waited for.
+    await redis.set(`${keyPrefix}ledger:cam-1:f-7`, JSON.stringify({ f: 'fp-7', p: 'r9', t: Date.now() }));
+    expect((await r2.claim('cam-1', 'f-7', 'fp-7')).kind).toBe('new');
+    expect(JSON.parse((await redis.get(`${keyPrefix}ledger:cam-1:f-7`))!)).toMatchObject({ p: 'r2' });
   });
 
   it('without a limit the shared limiter is the memory one (no Redis round trip)', async () => {

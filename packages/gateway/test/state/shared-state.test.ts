@@ -69,6 +69,29 @@ describe('gateway replicas sharing state in Redis', () => {
     onB.ws.close();
   });
 
+  it('a frame still in flight on A, resent to B after a reconnect, is classified once', async () => {
+    const { started } = await replicas(2);
+    const [a, b] = started as [(typeof started)[0], (typeof started)[0]];
+    const image = await jpeg(35);
+    a.backend.hold();
+    const onA = await device(a.gateway.edgeUrl);
+    onA.ws.send(frame('f-1', image));
+    await until(() => a.gateway.batching().running === 1, 'the frame in inference on A');
+    // The link to A fails; the agent reconnects to B and resends the frame under its id.
+    onA.ws.terminate();
+    const onB = await device(b.gateway.edgeUrl);
+    onB.ws.send(frame('f-1', image));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(onB.messages).toHaveLength(1);
+    a.backend.release();
+    const [, answer] = await onB.received(2);
+    expect(answer).toMatchObject({ type: 'result', frameId: 'f-1' });
+    expect(answer?.top?.[0]?.index).toBe(1);
+    expect(a.backend.inferences() + b.backend.inferences()).toBe(1);
+    expect(b.gateway.counters()).toMatchObject({ framesIn: 0, duplicates: 1 });
+    onB.ws.close();
+  });
+
   it('a revocation on A closes the device on B at once, and a replica started later refuses it', async () => {
     const { started, keyPrefix } = await replicas(2);
     const [a, b] = started as [(typeof started)[0], (typeof started)[0]];
