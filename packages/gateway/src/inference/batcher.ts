@@ -1,4 +1,11 @@
-import type { CloudBackend, InferOutcome } from './backend.ts';
+import type {
+  BatchItem,
+  CloudBackend,
+  EncodedImage,
+  ImageOutcome,
+  InferOutcome,
+  ItemResult,
+} from './backend.ts';
 
 export interface BatcherOptions {
   backend: CloudBackend;
@@ -22,6 +29,13 @@ export interface BatcherStats {
 export interface Batcher {
   /** Queues one preprocessed tensor; resolves when its batch ran, or at once with `busy`. */
   submit(input: Float32Array): Promise<InferOutcome>;
+  /**
+   * Whether the backend decodes images itself (`submitImage`); otherwise callers decode and
+   * `submit` the tensor.
+   */
+  readonly decodesImages: boolean;
+  /** Queues one encoded image, decoded in the backend with the rest of its batch. */
+  submitImage(image: EncodedImage): Promise<ImageOutcome>;
   /** Whether a submit now would be queued (callers skip decoding frames that would be shed). */
   hasRoom(): boolean;
   /** Refuses one item as busy without queueing it (counted like a refused submit). */
@@ -32,9 +46,9 @@ export interface Batcher {
 }
 
 interface Pending {
-  input: Float32Array;
+  input: BatchItem;
   enqueuedAt: number;
-  resolve: (outcome: InferOutcome) => void;
+  resolve: (outcome: ImageOutcome) => void;
 }
 
 /**
@@ -80,23 +94,33 @@ export function createBatcher(options: BatcherOptions): Batcher {
     }
     running++;
     const started = performance.now();
-    backend
-      .run(batch.map((p) => p.input))
+    const inputs = batch.map((p) => p.input);
+    // Images go to a backend that decodes them; without one, submitImage refuses, so all are tensors.
+    const ran: Promise<readonly (ItemResult | Float32Array | undefined)[]> = backend.runItems
+      ? backend.runItems(inputs)
+      : backend.run(inputs as Float32Array[]);
+    ran
       .then(
         (outputs) => {
           const inferMs = performance.now() - started;
-          stats.batches++;
-          stats.items += batch.length;
-          options.onBatch?.(batch.length, inferMs);
+          const size = outputs.filter((o) => o instanceof Float32Array || o?.ok === true).length;
+          if (size > 0) {
+            stats.batches++;
+            stats.items += size;
+            options.onBatch?.(size, inferMs);
+          }
           batch.forEach((p, i) => {
-            const logits = outputs[i];
+            const out = outputs[i];
+            const logits = out instanceof Float32Array ? out : out?.ok ? out.logits : undefined;
             p.resolve(
               logits
-                ? { kind: 'ok', logits, batchSize: batch.length, queueMs: started - p.enqueuedAt, inferMs }
-                : {
-                    kind: 'failed',
-                    message: `backend returned ${outputs.length} outputs for ${batch.length} inputs`,
-                  },
+                ? { kind: 'ok', logits, batchSize: size, queueMs: started - p.enqueuedAt, inferMs }
+                : out && !(out instanceof Float32Array) && !out.ok
+                  ? { kind: 'undecodable', message: out.undecodable }
+                  : {
+                      kind: 'failed',
+                      message: `backend returned ${outputs.length} outputs for ${batch.length} inputs`,
+                    },
             );
           });
         },
@@ -111,13 +135,21 @@ export function createBatcher(options: BatcherOptions): Batcher {
       });
   };
 
+  const enqueue = (input: BatchItem): Promise<ImageOutcome> => {
+    if (draining !== null || queue.length >= maxQueue) return Promise.resolve(shed());
+    return new Promise<ImageOutcome>((resolve) => {
+      queue.push({ input, enqueuedAt: performance.now(), resolve });
+      pump();
+    });
+  };
+
   return {
-    submit(input) {
-      if (draining !== null || queue.length >= maxQueue) return Promise.resolve(shed());
-      return new Promise<InferOutcome>((resolve) => {
-        queue.push({ input, enqueuedAt: performance.now(), resolve });
-        pump();
-      });
+    // A tensor is never undecodable: its outcome is an InferOutcome.
+    submit: (input) => enqueue(input) as Promise<InferOutcome>,
+    decodesImages: backend.runItems !== undefined,
+    submitImage(image) {
+      if (!backend.runItems) return Promise.reject(new Error('this backend takes tensors: decode first'));
+      return enqueue(image);
     },
     hasRoom: () => draining === null && queue.length < maxQueue,
     shed,

@@ -10,7 +10,7 @@ import {
   WireErrorCode,
 } from '@squeezegate/shared';
 import sharp from 'sharp';
-import type { InferOutcome } from './backend.ts';
+import type { ImageOutcome } from './backend.ts';
 import type { Batcher } from './batcher.ts';
 
 export type CloudAnswer =
@@ -26,8 +26,10 @@ export interface CloudInference {
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
- * The cloud model behind the gateway: image bytes in, top-5 with labels out. Decoding runs on
- * sharp's thread pool, inference in the batcher's backend; the event loop only hands over.
+ * The cloud model behind the gateway: image bytes in, top-5 with labels out. The bytes are
+ * screened here (a header read on sharp's thread pool); decoding, the tensor build and inference
+ * run in the backend's workers when it decodes (the local one), else decoding runs on sharp's
+ * pool and the tensor is built here. Either way the answers are the same.
  */
 export function createCloudInference(options: {
   spec: ModelSpec;
@@ -42,6 +44,8 @@ export function createCloudInference(options: {
       if (!batcher.hasRoom()) return answer(batcher.shed());
       const refused = await screen(image);
       if (refused) return { ok: false, code: WireErrorCode.IMAGE_UNDECODABLE, message: refused };
+      // Decoded with its batch in the inference worker: the event loop only moves the bytes.
+      if (batcher.decodesImages) return answer(await batcher.submitImage({ bytes: image, view }));
       let tensor: Float32Array;
       try {
         const modelView = await toModelView(image, { preprocess: spec.preprocess, view });
@@ -55,8 +59,10 @@ export function createCloudInference(options: {
     },
   };
 
-  function answer(outcome: InferOutcome): CloudAnswer {
+  function answer(outcome: ImageOutcome): CloudAnswer {
     switch (outcome.kind) {
+      case 'undecodable':
+        return { ok: false, code: WireErrorCode.IMAGE_UNDECODABLE, message: outcome.message };
       case 'busy':
         return {
           ok: false,

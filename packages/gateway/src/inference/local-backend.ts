@@ -1,20 +1,35 @@
 import { Worker } from 'node:worker_threads';
 import { ModelErrorCode, ModelLoadError, type ModelSpec } from '@squeezegate/shared';
 import type { Logger } from 'pino';
-import type { CloudBackend } from './backend.ts';
+import { type BatchItem, type CloudBackend, type ItemResult, isEncodedImage } from './backend.ts';
 
 type FromWorker =
   | { type: 'ready' }
   | { type: 'closed' }
-  | { type: 'result'; id: number; logits: Float32Array }
+  | { type: 'result'; id: number; logits: Float32Array; undecodable: (string | null)[] }
   | { type: 'error'; id: number; message: string };
+
+/** An item as the worker takes it (ort-worker.mjs). */
+type ToWorkerItem = { tensor: Float32Array } | { bytes: Uint8Array; view: string };
+
+interface Answer {
+  logits: Float32Array;
+  undecodable: (string | null)[];
+}
 
 interface Slot {
   worker: Worker;
   released: Promise<void>;
-  busy: boolean;
-  pending: Map<number, { resolve: (l: Float32Array) => void; reject: (e: Error) => void }>;
+  /** Batches sent and not yet answered. */
+  inFlight: number;
+  pending: Map<number, { resolve: (a: Answer) => void; reject: (e: Error) => void }>;
 }
+
+/**
+ * Batches each worker holds at once: one running, one decoding on sharp's threads meanwhile, so
+ * decoding overlaps inference (the worker takes runs in turn).
+ */
+const DEPTH = 2;
 
 export interface LocalBackendOptions {
   spec: ModelSpec;
@@ -29,7 +44,7 @@ export interface LocalBackendOptions {
 
 const WORKER_URL = new URL('./ort-worker.mjs', import.meta.url);
 
-/** onnxruntime-node in worker threads: the event loop only moves tensors. */
+/** onnxruntime-node in worker threads, which also decode the images: the event loop only moves bytes. */
 export async function createLocalBackend(options: LocalBackendOptions): Promise<CloudBackend> {
   const { spec, path, workers, threads } = options;
   const log = options.logger.child({ component: 'local-backend' });
@@ -47,13 +62,14 @@ export async function createLocalBackend(options: LocalBackendOptions): Promise<
           outputName: spec.output.name,
           threads,
           size,
+          preprocess: spec.preprocess,
         },
       });
       let onClosed = () => {};
       const released = new Promise<void>((r) => {
         onClosed = r;
       });
-      const slot: Slot = { worker, released, busy: false, pending: new Map() };
+      const slot: Slot = { worker, released, inFlight: 0, pending: new Map() };
       worker.on('message', (msg: FromWorker) => {
         switch (msg.type) {
           case 'ready':
@@ -63,7 +79,7 @@ export async function createLocalBackend(options: LocalBackendOptions): Promise<
             onClosed();
             return;
           case 'result':
-            slot.pending.get(msg.id)?.resolve(msg.logits);
+            slot.pending.get(msg.id)?.resolve(msg);
             slot.pending.delete(msg.id);
             return;
           case 'error':
@@ -100,28 +116,46 @@ export async function createLocalBackend(options: LocalBackendOptions): Promise<
   for (let i = 0; i < workers; i++) slots.push(await spawn());
   log.info({ workers, threads, model: spec.id }, 'inference workers ready');
 
+  const runItems = async (items: readonly BatchItem[]): Promise<ItemResult[]> => {
+    if (closing) throw new Error('backend closed');
+    // The least loaded worker; the batcher never has more than DEPTH batches per worker out.
+    const slot = slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    // Copies the exact bytes (a Buffer may be a view into a larger pooled one) and moves them.
+    const message = items.map(
+      (x): ToWorkerItem =>
+        isEncodedImage(x) ? { bytes: new Uint8Array(x.bytes), view: x.view } : { tensor: x.slice() },
+    );
+    // Fresh copies: their buffers are plain ArrayBuffers, never shared.
+    const transfer = message.map((m) => ('tensor' in m ? m.tensor.buffer : m.bytes.buffer) as ArrayBuffer);
+    const id = nextId++;
+    slot.inFlight++;
+    try {
+      const answer = await new Promise<Answer>((resolve, reject) => {
+        slot.pending.set(id, { resolve, reject });
+        slot.worker.postMessage({ type: 'run', id, items: message }, transfer);
+      });
+      let k = 0;
+      return answer.undecodable.map((why): ItemResult => {
+        if (why !== null && why !== undefined) return { ok: false, undecodable: why };
+        const logits = answer.logits.slice(k * classes, (k + 1) * classes);
+        k++;
+        return { ok: true, logits };
+      });
+    } finally {
+      slot.inFlight--;
+    }
+  };
+
   return {
     spec,
-    concurrency: workers,
+    concurrency: workers * DEPTH,
+    runItems,
     async run(inputs) {
-      if (closing) throw new Error('backend closed');
-      const slot = slots.find((s) => !s.busy) ?? slots[nextId % slots.length]!;
-      const plane = 3 * size * size;
-      const data = new Float32Array(inputs.length * plane);
-      inputs.forEach((x, i) => {
-        data.set(x, i * plane);
+      const results = await runItems(inputs);
+      return results.map((r) => {
+        if (!r.ok) throw new Error(r.undecodable);
+        return r.logits;
       });
-      const id = nextId++;
-      slot.busy = true;
-      try {
-        const logits = await new Promise<Float32Array>((resolve, reject) => {
-          slot.pending.set(id, { resolve, reject });
-          slot.worker.postMessage({ type: 'run', id, data, count: inputs.length }, [data.buffer]);
-        });
-        return inputs.map((_, i) => logits.slice(i * classes, (i + 1) * classes));
-      } finally {
-        slot.busy = false;
-      }
     },
     async close() {
       if (closing) return;
