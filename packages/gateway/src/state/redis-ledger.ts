@@ -34,7 +34,10 @@ export interface SharedLedgerOptions {
   replicaId: string;
   /** Whether a replica still runs (its fleet heartbeat): a dead one's frames are taken over. */
   isAlive(replicaId: string): Promise<boolean>;
-  /** How long a frame may stay marked in flight (default 30 s): waiters wait no longer. */
+  /**
+   * How long a frame may stay marked in flight (default 10 s): waiters wait no longer (a slower
+   * answer is then classified twice, rather than holding a frame, or a shutdown, longer).
+   */
   inFlightTtlMs?: number;
   /** A marker this young is never taken over, however the heartbeat looks (default 2 s). */
   graceMs?: number;
@@ -67,7 +70,7 @@ export interface SharedLedger extends FrameLedger {
  */
 export function createSharedLedger(options: SharedLedgerOptions): SharedLedger {
   const { local, link, keyPrefix, ttlMs, replicaId, maxPending = 100_000 } = options;
-  const { inFlightTtlMs = 30_000, graceMs = 2_000, pollMs = 25 } = options;
+  const { inFlightTtlMs = 10_000, graceMs = 2_000, pollMs = 25 } = options;
   const scripts = link.client as WithLedgerScripts;
   scripts.defineCommand('squeezegateLedgerSwap', { numberOfKeys: 1, lua: SWAP });
   scripts.defineCommand('squeezegateLedgerRelease', { numberOfKeys: 1, lua: RELEASE });

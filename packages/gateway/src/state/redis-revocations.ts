@@ -59,28 +59,40 @@ export function createSharedRevocations(options: SharedRevocationsOptions): Revo
     if (!parsed.success) return void log.warn({ channel }, 'ignoring a malformed revocation message');
     deliver(parsed.data);
   });
+  /** Every revocation persisted: what a replica missed while it was not listening. */
+  const readAll = async () => {
+    let read = 0;
+    for (const f of await link.client.hkeys(hash)) {
+      const [deviceId = '', sha256 = ''] = f.split(' ');
+      const r = RevokedSchema.safeParse({ deviceId, sha256 });
+      if (!r.success) continue;
+      deliver(r.data);
+      read++;
+    }
+    return read;
+  };
+  let subscribedBefore = false;
   link.subscriber.on('ready', () => {
-    link.subscriber.subscribe(channel).catch((err: Error) => {
-      log.warn(
-        { err: { message: err.message } },
-        'could not subscribe to revocations; retrying on reconnect',
-      );
-    });
+    link.subscriber.subscribe(channel).then(
+      async () => {
+        // The subscription alone came back (the command link never dropped): read what passed.
+        if (subscribedBefore && link.up) await readAll().catch(() => {});
+        subscribedBefore = true;
+      },
+      (err: Error) => {
+        log.warn(
+          { err: { message: err.message } },
+          'could not subscribe to revocations; retrying on reconnect',
+        );
+      },
+    );
   });
   link.onUp(async () => {
     // Ours first (revoked during an outage), then everyone's (revoked while we were cut off).
     const ours = options.known();
     await share(ours);
-    const all = await link.client.hkeys(hash);
-    let applied = 0;
-    for (const f of all) {
-      const [deviceId = '', sha256 = ''] = f.split(' ');
-      const r = RevokedSchema.safeParse({ deviceId, sha256 });
-      if (!r.success) continue;
-      deliver(r.data);
-      applied++;
-    }
-    log.info({ written: ours.length, read: applied }, 'revocations resynchronised');
+    const read = await readAll();
+    log.info({ written: ours.length, read }, 'revocations resynchronised');
   });
 
   return {
