@@ -51,6 +51,11 @@ Options (environment variable in brackets):
   --remote-url <url>       run the cloud model on a remote Open Inference Protocol v2
                            server (Triton, KServe, ...) instead of locally
   --remote-model <name>    the model's name there (default: --cloud-model)
+  --remote-header <'Name: value'>
+                           an HTTP header sent with every request to it; repeat for more, e.g.
+                           'Authorization: Bearer <token>' (another gateway's admin token)
+  --remote-json            send it tensors as JSON, not as binary data (Triton's binary
+                           tensor data extension, the default; for a server without it)
   --redis-url <url>        share the frame ledger, revocations, rate limits and the fleet
                            view with every gateway on this Redis (redis://host:6379/0)
                            [SQUEEZEGATE_REDIS_URL]; unset: kept in memory. If Redis goes
@@ -90,6 +95,20 @@ function parseDevices(pairs: readonly string[]): { id: string; token: string }[]
     });
 }
 
+/** `--remote-header 'Name: value'` flags as a mapping; a flag without a colon is refused. */
+function parseHeaders(
+  flags: readonly string[],
+): { ok: true; value: Record<string, string>; count: number } | { ok: false; issues: string[] } {
+  const value: Record<string, string> = {};
+  for (const [i, flag] of flags.entries()) {
+    const colon = flag.indexOf(':');
+    // The flag is not echoed: its value is likely a secret.
+    if (colon <= 0) return { ok: false, issues: [`--remote-header #${i + 1}: expected 'Name: value'`] };
+    value[flag.slice(0, colon).trim()] = flag.slice(colon + 1).trim();
+  }
+  return { ok: true, value, count: flags.length };
+}
+
 /**
  * Gateway config from command-line flags over a config file (YAML or JSON) over environment
  * variables over defaults. `printConfig` asks main to print the effective config and exit.
@@ -120,6 +139,8 @@ export async function gatewayConfigFromCli(
     'max-queue': { type: 'string' },
     'remote-url': { type: 'string' },
     'remote-model': { type: 'string' },
+    'remote-header': { type: 'string', multiple: true },
+    'remote-json': { type: 'boolean' },
     'redis-url': { type: 'string' },
     'redis-key-prefix': { type: 'string' },
     'mqtt-url': { type: 'string' },
@@ -131,6 +152,16 @@ export async function gatewayConfigFromCli(
   const { values, file } = cli;
   const s = (k: string) => values[k] as string | undefined;
   const pairs = (values.device as string[] | undefined) ?? env.SQUEEZEGATE_DEVICES?.split(',');
+  const remoteHeaders = parseHeaders((values['remote-header'] as string[] | undefined) ?? []);
+  if (!remoteHeaders.ok) return { ok: false, issues: remoteHeaders.issues };
+  const fileRemote = file.remote as { headers?: object } | undefined;
+  const remoteFlags = defined({
+    url: s('remote-url'),
+    model: s('remote-model'),
+    // Per name, a flag wins over the file.
+    headers: remoteHeaders.count > 0 ? { ...fileRemote?.headers, ...remoteHeaders.value } : undefined,
+    binary: values['remote-json'] === true ? false : undefined,
+  });
   const tls = defined({
     cert: s('tls-cert') ?? env.SQUEEZEGATE_TLS_CERT,
     key: s('tls-key') ?? env.SQUEEZEGATE_TLS_KEY,
@@ -167,12 +198,8 @@ export async function gatewayConfigFromCli(
       maxBatch: num(s('max-batch')),
       maxQueueDelayMs: num(s('max-queue-delay-ms')),
       maxQueue: num(s('max-queue')),
-      remote: s('remote-url')
-        ? {
-            ...(file.remote as object | undefined),
-            ...defined({ url: s('remote-url'), model: s('remote-model') }),
-          }
-        : undefined,
+      // Any --remote-* flag makes a remote object, so the schema names a missing url.
+      remote: Object.keys(remoteFlags).length > 0 ? { ...fileRemote, ...remoteFlags } : undefined,
       redis:
         (s('redis-url') ?? env.SQUEEZEGATE_REDIS_URL)
           ? {

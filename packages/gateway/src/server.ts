@@ -315,6 +315,8 @@ async function openBackend(config: Readonly<GatewayConfig>, logger: Logger): Pro
       spec,
       timeoutMs: config.remote.timeoutMs,
       concurrency: config.remote.concurrency,
+      headers: config.remote.headers,
+      binary: config.remote.binary,
     });
   }
   const model = await resolveModel(config.cloudModel, config.modelsDir);

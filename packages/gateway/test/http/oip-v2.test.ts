@@ -91,7 +91,7 @@ describe('OIP v2 metadata and health', () => {
     expect(body).toEqual({
       name: 'squeezegate',
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
-      extensions: ['classification'],
+      extensions: ['classification', 'binary_tensor_data'],
     });
   });
 

@@ -27,6 +27,8 @@ export async function readConfigFile(file: string): Promise<ConfigFileResult> {
 
 // `key` is left out: in this config it names a file (tls.key), not a secret.
 const SECRET_KEYS = /^(token|adminToken|password|secret)$/i;
+// Mappings whose every value is a secret: HTTP headers sent to a remote server carry credentials.
+const SECRET_MAPS = /^headers$/i;
 
 /** A copy of a config with every secret replaced by "***", for --print-config and logs. */
 export function maskSecrets<T>(value: T): T {
@@ -35,7 +37,11 @@ export function maskSecrets<T>(value: T): T {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [
         k,
-        SECRET_KEYS.test(k) && typeof v === 'string' ? '***' : maskSecrets(v),
+        SECRET_KEYS.test(k) && typeof v === 'string'
+          ? '***'
+          : SECRET_MAPS.test(k) && v && typeof v === 'object' && !Array.isArray(v)
+            ? Object.fromEntries(Object.keys(v).map((name) => [name, '***']))
+            : maskSecrets(v),
       ]),
     ) as T;
   }

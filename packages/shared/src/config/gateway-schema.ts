@@ -91,6 +91,18 @@ export const GatewayConfigSchema = z
         timeoutMs: z.number().int().positive().default(10_000),
         /** Requests in flight at once. */
         concurrency: z.number().int().positive().default(4),
+        /**
+         * Sent with every request, e.g. `Authorization: Bearer …` when the server is another
+         * gateway (its admin token). Values are secrets: --print-config masks them.
+         */
+        headers: z
+          .record(
+            z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name is a token (RFC 9110)'),
+            z.string().regex(/^[^\r\n\0]*$/, 'an HTTP header value has no line breaks'),
+          )
+          .default({}),
+        /** Tensors as binary data (Triton's binary tensor data extension); false: plain JSON. */
+        binary: z.boolean().default(true),
       })
       .strict()
       .optional(),
