@@ -16,6 +16,7 @@ export function fakeLink(
     state: 'open',
     lastError: null,
     welcome: null,
+    gateway: 'ws://fake-link.invalid/v1/edge',
     async request(header, image) {
       sent.push(header);
       payloads.push(Buffer.from(image));
@@ -29,6 +30,9 @@ export function fakeLink(
       reconnects: 0,
       resent: 0,
       late: 0,
+      busy: 0,
+      backoffs: 0,
+      failovers: 0,
     }),
     report: () => {},
     async close() {},

@@ -172,11 +172,16 @@ export type {
   TrackInput,
 } from './temporal/tracker.ts';
 export { createTracker } from './temporal/tracker.ts';
+export type { BackoffBounds, ReconnectPlan } from './transport/backoff.ts';
+export { backoffCeilingMs, fullJitterMs, planReconnect } from './transport/backoff.ts';
+export type { BusyHold, BusyHoldOptions } from './transport/busy-hold.ts';
+export { createBusyHold } from './transport/busy-hold.ts';
 export type {
   GatewayLink,
   GatewayLinkOptions,
   LinkAnswer,
   LinkState,
   LinkStats,
+  LinkTrace,
 } from './transport/gateway-link.ts';
 export { createGatewayLink } from './transport/gateway-link.ts';

@@ -121,11 +121,12 @@ async function openCommon(options: CommonOptions, scale: Scale) {
     );
   const link = connect
     ? await createGatewayLink({
-        url: config.gatewayUrl,
+        url: [config.gatewayUrl, ...(config.failover ?? [])],
         deviceId: config.deviceId,
         token: config.token,
         logger,
         reconnect: config.reconnect,
+        busyBackoff: config.busyBackoff,
         spool,
         onLate: (frameId, result) =>
           logger.info({ frameId, label: result.top[0]?.label }, 'late cloud answer; the final result stands'),

@@ -27,7 +27,9 @@ Options (environment variable in brackets):
   --config <file>          a YAML or JSON config file, or the fragment \`squeezegate-edge calibrate\`
                            writes (see deploy/config/edge.example.yaml); flags and variables win
   --print-config           print the effective configuration (secrets masked) and exit
-  --gateway <url>          gateway WebSocket URL [SQUEEZEGATE_GATEWAY_URL] (default ws://127.0.0.1:8787/v1/edge)
+  --gateway <url>          gateway WebSocket URL [SQUEEZEGATE_GATEWAY_URL] (default ws://127.0.0.1:8787/v1/edge);
+                           repeat for several gateways [comma-separated]: the agent dials the
+                           next when its gateway is gone and resends unanswered frames there
   --device-id <id>         this device's id [SQUEEZEGATE_DEVICE_ID] (default: host name)
   --token <token>          this device's token [SQUEEZEGATE_TOKEN]
   --source <src>           where frames come from [SQUEEZEGATE_DATASET_DIR]: a folder of images,
@@ -50,6 +52,9 @@ Options (environment variable in brackets):
   --limit <n>              replay only the first n frames
   --model <id>             edge model: squeezenet1.1 | squeezenet1.0-deepcompression (default squeezenet1.1)
   --deadline-ms <ms>       wait this long for the cloud, then keep the local answer (default 1000)
+  --busy-backoff-ms <base,max>
+                           after BUSY, send nothing for a random while in [0, min(max, base·2^n))
+                           (full jitter; n: backoffs since the last answer) (default 50,2000)
   --max-in-flight <n>      offloaded frames awaiting an answer at once (default 8)
   --spool-dir <dir>        spool frames offloaded while the gateway is unreachable to this directory
   --spool-max-bytes <n>    its size (default 64 MiB)
@@ -68,6 +73,7 @@ Examples:
   squeezegate-edge --source parking.mp4 --loop --task detect --mqtt-url mqtt://127.0.0.1:1883
   squeezegate-edge --source /var/frames --fps 5 --measure margin --threshold 0.3 --out results.jsonl
   squeezegate-edge --source /var/frames --policy rate --target 0.25
+  squeezegate-edge --source /var/frames --gateway wss://gw-a:8787/v1/edge --gateway wss://gw-b:8787/v1/edge
   squeezegate-edge --source /var/frames --policy budget --bytes-per-second 20000
   squeezegate-edge --source /var/frames --config calibrated.json
   squeezegate-edge --task detect --source ../shared/datasets/detection-sample/images --token s3cret-token
@@ -114,6 +120,39 @@ function videoFromFlags(
   };
 }
 
+const DEFAULT_GATEWAY = 'ws://127.0.0.1:8787/v1/edge';
+
+/**
+ * The gateway list: repeated --gateway, else SQUEEZEGATE_GATEWAY_URL (comma-separated), else the
+ * file's `gatewayUrl` (one URL or a list) and `failover`. A flag or variable replaces the file's
+ * whole list. The first is `gatewayUrl`, the others `failover`.
+ */
+function gatewaysFrom(
+  flags: readonly string[] | undefined,
+  variable: string | undefined,
+  file: Record<string, unknown>,
+): Record<string, unknown> {
+  const given = flags?.length
+    ? flags
+    : variable
+        ?.split(',')
+        .map((u) => u.trim())
+        .filter(Boolean);
+  if (given?.length) return { gatewayUrl: given[0], failover: given.length > 1 ? given.slice(1) : undefined };
+  if (!Array.isArray(file.gatewayUrl))
+    return { gatewayUrl: file.gatewayUrl ?? DEFAULT_GATEWAY, failover: file.failover };
+  const [first, ...rest] = file.gatewayUrl as unknown[];
+  const more = [...rest, ...(Array.isArray(file.failover) ? file.failover : [])];
+  return { gatewayUrl: first ?? DEFAULT_GATEWAY, failover: more.length > 0 ? more : file.failover };
+}
+
+/** `--busy-backoff-ms base,max` over the file's `busyBackoff`; the schema judges the numbers. */
+function busyBackoffFrom(flag: string | undefined, file: unknown): unknown {
+  if (flag === undefined) return file;
+  const [baseMs, maxMs] = flag.split(',').map((v) => (v.trim() === '' ? undefined : Number(v)));
+  return { ...(file as object | undefined), ...definedOnly({ baseMs, maxMs }) };
+}
+
 export type CliParse<T> = ConfigResult<T> | { ok: 'help' };
 
 /** Edge config from flags over a config file over environment variables over defaults. */
@@ -122,7 +161,8 @@ export async function edgeConfigFromCli(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<CliParse<EdgeConfig> & { printConfig?: boolean }> {
   const cli = await readCli(argv, {
-    gateway: { type: 'string' },
+    gateway: { type: 'string', multiple: true },
+    'busy-backoff-ms': { type: 'string' },
     'device-id': { type: 'string' },
     token: { type: 'string' },
     source: { type: 'string' },
@@ -157,17 +197,18 @@ export async function edgeConfigFromCli(
     return { ok: false, issues: ['--source: the config file lists cameras; give either, not both'] };
   const s = (k: string) => values[k] as string | undefined;
   const fileSource = (file.source ?? {}) as Record<string, unknown>;
+  const { gatewayUrl: _gatewayUrl, failover: _failover, ...fileRest } = file;
   const parsed = parseConfig(EdgeConfigSchema, {
-    ...file,
+    ...fileRest,
     ...defined({
+      ...gatewaysFrom(values.gateway as string[] | undefined, env.SQUEEZEGATE_GATEWAY_URL, file),
+      busyBackoff: busyBackoffFrom(s('busy-backoff-ms'), file.busyBackoff),
       deviceId:
         s('device-id') ??
         env.SQUEEZEGATE_DEVICE_ID ??
         file.deviceId ??
         hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
       token: s('token') ?? env.SQUEEZEGATE_TOKEN ?? file.token ?? '',
-      gatewayUrl:
-        s('gateway') ?? env.SQUEEZEGATE_GATEWAY_URL ?? file.gatewayUrl ?? 'ws://127.0.0.1:8787/v1/edge',
       modelsDir: resolveModelsDir({
         configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR ?? (file.modelsDir as string | undefined),
       }),

@@ -14,6 +14,8 @@ import {
 } from '@squeezegate/shared';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
+import { type BackoffBounds, planReconnect } from './backoff.ts';
+import { createBusyHold } from './busy-hold.ts';
 import type { Spool } from './spool.ts';
 
 /** What became of one offload request. */
@@ -41,18 +43,34 @@ export interface LinkStats {
   resent: number;
   /** Answers that came after their frame's deadline (recorded, never replacing the final result). */
   late: number;
+  /** `BUSY` answers, and the holds they started (one per overload, not one per frame shed). */
+  busy: number;
+  backoffs: number;
+  /** Connections that went to another gateway of the list than the last one did. */
+  failovers: number;
 }
+
+/** What the link did, for tests and tracing; `at` is performance.now(). */
+export type LinkTrace =
+  | { kind: 'sent'; frameId: string; resend: boolean; gateway: string; at: number }
+  /** `heldMs`: the hold this BUSY started, null when it fell in one already started. */
+  | { kind: 'busy'; frameId: string; heldMs: number | null; until: number; at: number }
+  | { kind: 'dial'; gateway: string; at: number };
 
 export interface GatewayLink {
   readonly state: LinkState;
   /** Why the gateway refused or dropped us, when it did. */
   readonly lastError: string | null;
   readonly welcome: Welcome | null;
+  /** The gateway URL in use (or being dialled). */
+  readonly gateway: string;
   /**
    * Sends one frame and waits for its answer until the deadline; never rejects. A frame whose
-   * connection drops is sent again, under the same id, once the link is back (the gateway answers
-   * a repeated id once). While the gateway is unreachable a frame goes to the spool, if any, and
-   * waits up to its time-to-live instead of the deadline.
+   * connection drops is sent again, under the same id and bytes, once the link is back, to the
+   * next gateway of the list (a gateway answers a repeated id once). While no gateway is
+   * reachable a frame goes to the spool, if any, and waits up to its time-to-live instead of the
+   * deadline. A frame answered `BUSY` is sent again after the link's backoff, if its deadline
+   * allows; otherwise it settles as BUSY (the frame keeps its local answer).
    */
   request(
     header: FrameHeader,
@@ -69,7 +87,8 @@ export interface GatewayLink {
 }
 
 export interface GatewayLinkOptions {
-  url: string;
+  /** The gateway, or several: the link moves to the next one when the one in use is gone. */
+  url: string | readonly string[];
   deviceId: string;
   token: string;
   logger: Logger;
@@ -77,11 +96,17 @@ export interface GatewayLinkOptions {
   heartbeatMs?: number;
   /** Largest message accepted from the gateway. */
   maxPayloadBytes?: number;
-  /** Exponential backoff between reconnects: base · 2^attempt, capped, with jitter. */
-  reconnect?: { baseMs: number; maxMs: number };
+  /**
+   * Exponential backoff between reconnects: base · 2^round, capped, with jitter; a round is one
+   * attempt at every gateway of the list (see planReconnect).
+   */
+  reconnect?: BackoffBounds;
+  /** After `BUSY`: nothing is sent for a full-jitter draw in [0, min(max, base · 2^streak)). */
+  busyBackoff?: BackoffBounds;
   spool?: Spool | null;
   /** Called when a cloud answer arrives after its frame's final result was written. */
   onLate?: (frameId: string, result: ResultMessage) => void;
+  trace?: (event: LinkTrace) => void;
   random?: () => number;
 }
 
@@ -90,16 +115,25 @@ interface Pending {
   spooled: boolean;
   bytesSent: number;
   startedAt: number;
+  deadlineAt: number;
+  /** On the wire of the live connection, awaiting its answer. */
+  onWire: boolean;
+  /** The busy hold's epoch when it was last sent. */
+  sentEpoch: number;
+  /** The last BUSY it was answered, if any: its outcome should the deadline pass meanwhile. */
+  busy: string | null;
   settle: (answer: LinkAnswer) => void;
 }
 
 const LATE_MEMORY = 1024;
+const HELD_BACK = 'not sent: the gateway answered BUSY and the link is backing off';
 
 /**
  * The agent's supervised WebSocket to the gateway: hello with the device token, heartbeat both
- * ways, reconnect with exponential backoff and jitter, resend of unanswered frames after a
- * reconnect. Resolves once the first attempt is welcomed, refused or failed; the agent works
- * locally meanwhile, and the link keeps trying in the background unless it was refused.
+ * ways, reconnect with exponential backoff and jitter (to the next gateway of the list), resend
+ * of unanswered frames after a reconnect, a jittered hold after `BUSY`. Resolves once the first
+ * attempt is welcomed, refused or failed; the agent works locally meanwhile, and the link keeps
+ * trying in the background unless it was refused.
  */
 export async function createGatewayLink(options: GatewayLinkOptions): Promise<GatewayLink> {
   const {
@@ -110,9 +144,15 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     heartbeatMs = 15_000,
     maxPayloadBytes = 1 << 20,
     reconnect = { baseMs: 250, maxMs: 10_000 },
+    busyBackoff = { baseMs: 50, maxMs: 2000 },
     spool = null,
     random = Math.random,
+    trace,
   } = options;
+  const urls = typeof url === 'string' ? [url] : [...url];
+  if (urls.length === 0) throw new TypeError('createGatewayLink: at least one gateway URL');
+  let current = 0;
+  let lastDialled: number | null = null;
   const log = options.logger.child({ component: 'gateway-link' });
   let state: LinkState = 'connecting';
   let lastError: string | null = null;
@@ -132,6 +172,9 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     reconnects: 0,
     resent: 0,
     late: 0,
+    busy: 0,
+    backoffs: 0,
+    failovers: 0,
   };
   const pending = new Map<string, Pending>();
   // Frames that already have their final result: an answer for one of them is late, not unknown.
@@ -148,18 +191,59 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     return n;
   };
 
-  const transmit = async (frameId: string, p: Pending, resend: boolean) => {
+  const canSend = () => state === 'open' && ws?.readyState === WebSocket.OPEN && !hold.holding();
+
+  const transmit = async (frameId: string, p: Pending) => {
+    // Marked before the spool is read, so that a flush meanwhile does not send it twice.
+    p.onWire = true;
     const envelope = p.envelope ?? (p.spooled && spool ? await spool.take(frameId) : null);
-    if (!envelope || ws?.readyState !== WebSocket.OPEN || !pending.has(frameId)) return;
+    if (!envelope || !canSend() || pending.get(frameId) !== p) {
+      p.onWire = false;
+      return;
+    }
+    const resend = p.bytesSent > 0;
+    p.sentEpoch = hold.epoch;
     p.bytesSent += send(envelope, (err) => {
       if (err) log.warn({ frameId, err: err.message }, 'send failed; the frame goes again after a reconnect');
     });
     stats.framesSent++;
     if (resend) stats.resent++;
+    trace?.({ kind: 'sent', frameId, resend, gateway: urls[current]!, at: performance.now() });
+  };
+
+  /** Sends every frame that waits (after a reconnect, or a busy hold), under its id. */
+  const flush = () => {
+    for (const [frameId, p] of pending) {
+      if (!canSend()) return;
+      if (!p.onWire) void transmit(frameId, p);
+    }
+  };
+
+  const hold = createBusyHold({ bounds: busyBackoff, random, onRelease: flush });
+
+  const onBusy = (frameId: string, message: string) => {
+    const p = pending.get(frameId);
+    if (!p) return;
+    stats.busy++;
+    p.onWire = false;
+    p.busy = message;
+    const heldMs = hold.busy(p.sentEpoch);
+    if (heldMs !== null) {
+      stats.backoffs++;
+      log.debug({ heldMs: Math.round(heldMs), streak: hold.streak }, 'gateway busy; holding frames back');
+    }
+    trace?.({ kind: 'busy', frameId, heldMs, until: hold.until, at: performance.now() });
+    // It would wait past its deadline: it keeps its local answer now, its slot freed at once.
+    if (p.deadlineAt <= hold.until) p.settle({ kind: 'error', code: 'BUSY', message });
+    else flush();
   };
 
   const connect = () => {
-    const socket = new WebSocket(url, { maxPayload: maxPayloadBytes, handshakeTimeout: connectTimeoutMs });
+    const target = urls[current]!;
+    if (lastDialled !== null && lastDialled !== current) stats.failovers++;
+    lastDialled = current;
+    trace?.({ kind: 'dial', gateway: target, at: performance.now() });
+    const socket = new WebSocket(target, { maxPayload: maxPayloadBytes, handshakeTimeout: connectTimeoutMs });
     ws = socket;
     let alive = true;
     socket.on('upgrade', (res: IncomingMessage) => {
@@ -205,16 +289,17 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
           clearTimeout(helloTimer);
           welcome = msg;
           if (attempt > 0 || stats.reconnects > 0)
-            log.info({ pending: pending.size }, 'gateway link re-established');
-          else log.info({ cloudModel: msg.cloudModel }, 'gateway welcomed device');
+            log.info({ pending: pending.size, gateway: target }, 'gateway link re-established');
+          else log.info({ cloudModel: msg.cloudModel, gateway: target }, 'gateway welcomed device');
           state = 'open';
           attempt = 0;
           firstOutcome();
           // Unanswered frames go again under the same id: the gateway answers a repeated id once.
-          for (const [frameId, p] of pending) void transmit(frameId, p, p.bytesSent > 0);
+          flush();
           return;
         }
         case 'result': {
+          hold.answered();
           const p = pending.get(msg.frameId);
           if (p) p.settle({ kind: 'result', result: msg, rttMs: performance.now() - p.startedAt });
           else if (finished.includes(msg.frameId)) {
@@ -225,6 +310,7 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
         }
         case 'error':
           if (msg.frameId !== undefined) {
+            if (msg.code === 'BUSY') return onBusy(msg.frameId, msg.message);
             pending.get(msg.frameId)?.settle({ kind: 'error', code: msg.code, message: msg.message });
             return;
           }
@@ -249,17 +335,34 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
       const why = reason.length > 0 ? reason.toString() : (lastError ?? `closed with ${code}`);
       // A refusal already says why (AUTH_FAILED: …); keep that rather than the close reason.
       if (state !== 'refused') lastError = why;
-      firstOutcome();
+      for (const p of pending.values()) p.onWire = false;
+      // The first outcome: refused, or every gateway of the list tried once.
+      if (closing || state === 'refused' || attempt + 1 >= urls.length) firstOutcome();
       if (closing || state === 'refused') {
         if (state !== 'refused') state = 'closed';
         for (const p of pending.values()) p.settle({ kind: 'unavailable', reason: `link closed (${why})` });
         return;
       }
       state = 'reconnecting';
-      const delay = Math.min(reconnect.maxMs, reconnect.baseMs * 2 ** attempt) * (0.5 + random() / 2);
+      const plan = planReconnect({
+        gateways: urls.length,
+        current,
+        failures: attempt,
+        bounds: reconnect,
+        random,
+      });
+      const delay = plan.delayMs;
+      current = plan.index;
       attempt++;
       log.warn(
-        { code, reason: why, retryInMs: Math.round(delay), pending: pending.size },
+        {
+          code,
+          reason: why,
+          retryInMs: Math.round(delay),
+          pending: pending.size,
+          gateway: target,
+          ...(urls.length > 1 ? { next: urls[current] } : {}),
+        },
         'gateway link lost; reconnecting',
       );
       reconnectTimer = setTimeout(() => {
@@ -283,6 +386,9 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     get welcome() {
       return welcome;
     },
+    get gateway() {
+      return urls[current]!;
+    },
     async request(header, image, { deadlineMs }) {
       if (state === 'refused' || state === 'closed') {
         return { answer: { kind: 'unavailable', reason: lastError ?? `link ${state}` }, bytesSent: 0 };
@@ -301,11 +407,17 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
         spooled = true;
       }
       const waitMs = spooled && spool ? spool.ttlMs : deadlineMs;
+      const startedAt = performance.now();
+      // The gateway shed this device and the hold outlasts the frame: it keeps its local answer now.
+      if (!spooled && hold.holding() && startedAt + waitMs <= hold.until)
+        return { answer: { kind: 'error', code: 'BUSY', message: HELD_BACK }, bytesSent: 0 };
       return new Promise((resolve) => {
-        const timer = setTimeout(
-          () => settle(spooled ? { kind: 'expired', afterMs: waitMs } : { kind: 'timeout', afterMs: waitMs }),
-          waitMs,
-        );
+        const timer = setTimeout(() => {
+          if (p.busy !== null) settle({ kind: 'error', code: 'BUSY', message: p.busy });
+          else if (p.bytesSent === 0 && !spooled && hold.holding())
+            settle({ kind: 'error', code: 'BUSY', message: HELD_BACK });
+          else settle(spooled ? { kind: 'expired', afterMs: waitMs } : { kind: 'timeout', afterMs: waitMs });
+        }, waitMs);
         const settle = (answer: LinkAnswer) => {
           if (pending.get(frameId) !== p) return;
           pending.delete(frameId);
@@ -319,11 +431,15 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
           envelope: spooled ? null : envelope,
           spooled,
           bytesSent: 0,
-          startedAt: performance.now(),
+          startedAt,
+          deadlineAt: startedAt + waitMs,
+          onWire: false,
+          sentEpoch: hold.epoch,
+          busy: null,
           settle,
         };
         pending.set(frameId, p);
-        if (state === 'open') void transmit(frameId, p, false);
+        if (canSend()) void transmit(frameId, p);
       });
     },
     stats() {
@@ -352,6 +468,7 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     },
     async close() {
       closing = true;
+      hold.close();
       if (reconnectTimer) clearTimeout(reconnectTimer);
       const socket = ws;
       if (!socket || socket.readyState === WebSocket.CLOSED) {

@@ -266,7 +266,14 @@ export const EdgeConfigSchema = z
   .object({
     deviceId: DeviceIdSchema,
     token: z.string().min(1, 'a device token is required (--token or SQUEEZEGATE_TOKEN)'),
+    /** The gateway the agent dials first. */
     gatewayUrl: WsUrl,
+    /**
+     * More gateways, in order after `gatewayUrl`: when the one in use is gone (refused, closed,
+     * handshake failed) the agent dials the next, round robin, and resends its unanswered frames
+     * there under the same ids.
+     */
+    failover: z.array(WsUrl).min(1).max(15).optional(),
     modelsDir: z.string().min(1),
     /** classify: the whole frame's class (SqueezeNet); detect: objects (see `detect`). */
     task: z.enum(['classify', 'detect']).default('classify'),
@@ -287,6 +294,18 @@ export const EdgeConfigSchema = z
       })
       .strict()
       .default({ baseMs: 250, maxMs: 10_000 }),
+    /**
+     * After the gateway answers BUSY the agent sends nothing for a "full jitter" draw in
+     * [0, min(maxMs, baseMs · 2^n)), n the backoffs since its last cloud answer; a frame whose
+     * deadline passes meanwhile keeps its local answer.
+     */
+    busyBackoff: z
+      .object({
+        baseMs: z.number().int().positive().default(50),
+        maxMs: z.number().int().positive().default(2000),
+      })
+      .strict()
+      .default({ baseMs: 50, maxMs: 2000 }),
     /**
      * Disk spool for frames offloaded while the gateway is unreachable: they wait there (at most
      * `maxBytes`) up to `ttlMs` for the link to come back, then keep their local answer (expired).
@@ -323,6 +342,10 @@ export const EdgeConfigSchema = z
         path: ['source', 'dir'],
         message: 'a frame source is required (--source or SQUEEZEGATE_DATASET_DIR)',
       });
+    const gateways = [c.gatewayUrl, ...(c.failover ?? [])];
+    const again = gateways.find((g, k) => gateways.indexOf(g) !== k);
+    if (again)
+      ctx.addIssue({ code: 'custom', path: ['failover'], message: `gateway ${again} is listed twice` });
     const ids = c.cameras?.map((cam) => cam.id) ?? [];
     const twice = ids.find((id, k) => ids.indexOf(id) !== k);
     if (twice)

@@ -46,6 +46,7 @@ describe('EdgeConfigSchema', () => {
         deadlineMs: 1000,
         maxInFlight: 8,
         reconnect: { baseMs: 250, maxMs: 10_000 },
+        busyBackoff: { baseMs: 50, maxMs: 2000 },
         source: { dir: '/data/frames', fps: 0, offset: 0, stride: 1, loop: false, rtspTransport: 'tcp' },
         video: { gate: { enabled: true }, track: { enabled: true }, sceneFrames: 1 },
         output: '-',
