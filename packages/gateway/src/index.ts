@@ -50,6 +50,18 @@ export type {
   PreviewStats,
 } from './monitor/payload-preview.ts';
 export { createPayloadPreview } from './monitor/payload-preview.ts';
+export type { BinaryResult, SplitBody } from './oip/binary-data.ts';
+export {
+  BINARY_CONTENT_TYPE,
+  bytesToFloat32,
+  decodeBytesElements,
+  encodeBytesElements,
+  float32ToBytes,
+  INFERENCE_HEADER_CONTENT_LENGTH,
+  joinBody,
+  sliceBinary,
+  splitBody,
+} from './oip/binary-data.ts';
 export type { Gateway, GatewayOptions } from './server.ts';
 export { createGateway } from './server.ts';
 export type { ConnectionHandle, DeviceConnections } from './sessions/device-connections.ts';

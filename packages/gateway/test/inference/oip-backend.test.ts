@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 const SPEC = getModelSpec('mobilenetv2-12-int8')!;
 const S = SPEC.preprocess.centerCrop;
 const PLANE = 3 * S * S;
+const IHCL = 'inference-header-content-length';
 
 function fakeLogits(x: Float32Array): Float32Array {
   let sum = 0;
@@ -118,6 +119,102 @@ describe('createOipBackend', () => {
     } finally {
       await backend.close();
     }
+  });
+
+  it('sends binary tensor data by default and plain JSON when told, with the same answers', async () => {
+    const { model } = fakeModel();
+    const wire: { path: string; type?: string; header?: string; bytes: number; answered?: string }[] = [];
+    const spy = new Hono();
+    spy.use('*', async (c, next) => {
+      const bytes = (await c.req.raw.clone().arrayBuffer()).byteLength;
+      const entry = {
+        path: c.req.path,
+        bytes,
+        ...(c.req.header('content-type') && { type: c.req.header('content-type') }),
+        ...(c.req.header(IHCL) && { header: c.req.header(IHCL) }),
+      };
+      await next();
+      wire.push({ ...entry, ...(c.res.headers.get(IHCL) && { answered: c.res.headers.get(IHCL)! }) });
+    });
+    const url = await serveV2(model, spy);
+    const inputs = [tensor(4), tensor(5)];
+    const answers: Float32Array[][] = [];
+    for (const binary of [true, false]) {
+      await using backend = await createOipBackend({ url, model: SPEC.id, spec: SPEC, binary });
+      answers.push(await backend.run(inputs));
+    }
+    const infers = wire.filter((w) => w.path.endsWith('/infer'));
+    expect(infers).toHaveLength(2);
+    const [bin, json] = infers as [(typeof infers)[0], (typeof infers)[0]];
+    expect(bin.type).toBe('application/octet-stream');
+    // The JSON part, then exactly 4 bytes per float; the logits came back binary too.
+    expect(bin.bytes - Number(bin.header)).toBe(2 * PLANE * 4);
+    expect(Number(bin.header)).toBeLessThan(400);
+    expect(bin.answered).toMatch(/^\d+$/);
+    expect(json.type).toBe('application/json');
+    expect(json.header).toBeUndefined();
+    expect(json.answered).toBeUndefined();
+    // Decimal floats cost several times the bytes.
+    expect(json.bytes).toBeGreaterThan(3 * bin.bytes);
+    answers[0]!.forEach((logits, i) => {
+      expect(firstDifference(logits, fakeLogits(inputs[i]!))).toBe(-1);
+      expect(firstDifference(logits, answers[1]![i]!)).toBe(-1);
+    });
+  });
+
+  it('sends its headers with every request, and says so when the server refuses them', async () => {
+    const { model } = fakeModel();
+    const seen: string[] = [];
+    const guard = new Hono();
+    guard.use('*', async (c, next) => {
+      const auth = c.req.header('authorization') ?? '(none)';
+      seen.push(`${c.req.method} ${c.req.path} ${auth} ${c.req.header('x-tenant') ?? ''}`.trim());
+      if (auth !== 'Bearer right-token') return c.json({ error: 'the admin token is wrong' }, 401);
+      return next();
+    });
+    const url = await serveV2(model, guard);
+    const headers = { Authorization: 'Bearer right-token', 'X-Tenant': 'north' };
+    await using backend = await createOipBackend({ url, model: SPEC.id, spec: SPEC, headers });
+    expect(await backend.run([tensor(6)])).toHaveLength(1);
+    const base = `/v2/models/${SPEC.id}`;
+    expect(seen).toEqual([
+      `GET ${base}/ready Bearer right-token north`,
+      `GET ${base} Bearer right-token north`,
+      `POST ${base}/infer Bearer right-token north`,
+    ]);
+
+    const err = await rejection(
+      createOipBackend({ url, model: SPEC.id, spec: SPEC, headers: { Authorization: 'Bearer wrong' } }),
+    );
+    expect(err.code).toBe(RemoteBackendErrorCode.UNAUTHORIZED);
+    expect(err.message).toBe(
+      `${url}${base}/ready answered HTTP 401: the admin token is wrong; check the headers sent to it (remote.headers, --remote-header)`,
+    );
+  });
+
+  it('refuses a binary answer that does not add up', async () => {
+    const { model } = fakeModel();
+    const liar = new Hono();
+    // Announces 1000 logits as binary data but sends half of them.
+    liar.post('/v2/models/:name/infer', (c) => {
+      const head = JSON.stringify({
+        model_name: SPEC.id,
+        outputs: [
+          { name: 'output', datatype: 'FP32', shape: [1, 1000], parameters: { binary_data_size: 4000 } },
+        ],
+      });
+      return c.body(new Uint8Array(Buffer.concat([Buffer.from(head), Buffer.alloc(2000)])), 200, {
+        'content-type': 'application/octet-stream',
+        [IHCL]: String(Buffer.byteLength(head)),
+      });
+    });
+    const url = await serveV2(model, liar);
+    await using backend = await createOipBackend({ url, model: SPEC.id, spec: SPEC });
+    const err = await rejection(backend.run([tensor(7)]));
+    expect(err.code).toBe(RemoteBackendErrorCode.BAD_RESPONSE);
+    expect(err.message).toBe(
+      `${url}/v2/models/${SPEC.id}/infer: binary data is truncated: tensor 'output' announces 4000 bytes (binary_data_size) but only 2000 follow the JSON`,
+    );
   });
 
   it("throws the server's error text when inference fails", async () => {

@@ -96,10 +96,18 @@ export const GatewayConfigSchema = z
          * gateway (its admin token). Values are secrets: --print-config masks them.
          */
         headers: z
-          .record(
-            z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name is a token (RFC 9110)'),
-            z.string().regex(/^[^\r\n\0]*$/, 'an HTTP header value has no line breaks'),
-          )
+          .record(z.string(), z.string().regex(/^[^\r\n\0]*$/, 'an HTTP header value has no line breaks'))
+          .superRefine((headers, ctx) => {
+            for (const name of Object.keys(headers)) {
+              if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [name],
+                  message: 'an HTTP header name is a token (RFC 9110): no spaces, colons or quotes',
+                });
+              }
+            }
+          })
           .default({}),
         /** Tensors as binary data (Triton's binary tensor data extension); false: plain JSON. */
         binary: z.boolean().default(true),
