@@ -2,8 +2,8 @@ import { resolveModel } from '@squeezegate/shared';
 import * as ort from 'onnxruntime-node';
 
 /**
- * The ceiling: onnxruntime-node alone over the same preprocessed tensors, in batches, with as
- * many threads as the gateway's workers have in all. No sockets, no decoding, no scheduling.
+ * The cloud model alone: onnxruntime-node over ready tensors, `batch` at a time, with the
+ * gateway's session settings. No sockets, no decoding, no scheduling: what batching buys the model.
  */
 export async function bareLoop(options: {
   modelsDir: string;
@@ -18,6 +18,7 @@ export async function bareLoop(options: {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
   const size = spec.preprocess.centerCrop;
   const plane = 3 * size * size;

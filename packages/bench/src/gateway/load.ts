@@ -1,13 +1,10 @@
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { createGateway } from '@squeezegate/gateway';
 import { encodeFrame, type GatewayConfig, GatewayConfigSchema } from '@squeezegate/shared';
 import type { Logger } from 'pino';
-
-type FromDevice =
-  | { type: 'started' }
-  | { type: 'failed'; message: string }
-  | { type: 'done'; latencies: number[]; busy: number; errors: number; sent: number };
+import type { DeviceJob, FromDevices } from './device-process.ts';
+import { latencySummary } from './stats.ts';
 
 export interface LoadResult {
   label: string;
@@ -18,8 +15,12 @@ export interface LoadResult {
   elapsedMs: number;
   framesPerSec: number;
   latencyMs: { p50: number; p95: number; p99: number };
+  /** The part of each result's latency the gateway accounts for: batcher queue + backend run. */
+  insideMs: { p50: number; p95: number; p99: number };
   meanBatch: number;
   peakRssMb: number;
+  /** The gateway process's CPU (every thread) per answered frame; the devices' process is apart. */
+  cpuMsPerFrame: number;
 }
 
 export interface LoadOptions {
@@ -29,23 +30,32 @@ export interface LoadOptions {
   gateway: Partial<GatewayConfig>;
   devices: number;
   framesPerDevice: number;
-  /** Frames each device keeps in flight. */
-  window: number;
+  /** Closed loop (a window of frames in flight per device) or paced (one every interval per device). */
+  mode: DeviceJob['mode'];
   /** Encoded payloads (what edges send), reused round-robin. */
   payloads: readonly Buffer[];
   logger: Logger;
 }
 
-const DEVICE_WORKER = new URL('./device-worker.mjs', import.meta.url);
+const DEVICE_PROCESS = new URL('./device-process.ts', import.meta.url);
 
-export function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+/** The next message of a forked child, or its exit as an error. */
+function nextMessage(child: ChildProcess): Promise<FromDevices> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`device process exited with ${code}`));
+    child.once('exit', onExit);
+    child.once('message', (m: FromDevices) => {
+      child.off('exit', onExit);
+      if (m.type === 'failed') reject(new Error(`device process: ${m.message}`));
+      else resolve(m);
+    });
+  });
 }
 
 /**
- * A gateway on loopback and `devices` simulated edges in worker threads, each sending its frames
- * as fast as the gateway answers (a window of in-flight frames), until every frame has an answer.
+ * A gateway in this process on loopback, and `devices` simulated edges in a child process (see
+ * device-process.ts), each sending its frames until every one has an answer. Timing starts once
+ * every device is connected.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const devices = Array.from({ length: options.devices }, (_, i) => ({
@@ -63,64 +73,54 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, 25);
-  const workers = devices.map((d, i) => {
-    const frameIds = Array.from({ length: options.framesPerDevice }, (_, k) => `${d.id}:${k}`);
-    const envelopes = frameIds.map((frameId, k) => {
-      const image = options.payloads[(i * options.framesPerDevice + k) % options.payloads.length]!;
-      const env = encodeFrame({ type: 'frame', frameId, seq: k, view: 'crop', mime: 'image/jpeg' }, image);
-      return env.buffer.slice(env.byteOffset, env.byteOffset + env.byteLength);
-    });
-    return new Worker(DEVICE_WORKER, {
-      workerData: {
-        url: gateway.edgeUrl,
-        deviceId: d.id,
-        token: d.token,
-        envelopes,
-        frameIds,
-        window: options.window,
-      },
-      transferList: envelopes as ArrayBuffer[],
-    });
+  // The parent's flags (the TypeScript loader, the source condition) carry over to the child.
+  const child = fork(DEVICE_PROCESS, {
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const started = performance.now();
   try {
-    const reports = await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<Extract<FromDevice, { type: 'done' }>>((resolve, reject) => {
-            w.on('message', (m: FromDevice) => {
-              if (m.type === 'done') resolve(m);
-              else if (m.type === 'failed') reject(new Error(m.message));
-            });
-            w.on('error', reject);
-          }),
+    const job: DeviceJob = {
+      url: gateway.edgeUrl,
+      devices,
+      envelopes: devices.map(({ id }, i) =>
+        Array.from({ length: options.framesPerDevice }, (_, k) =>
+          encodeFrame(
+            { type: 'frame', frameId: `${id}:${k}`, seq: k, view: 'crop', mime: 'image/jpeg' },
+            options.payloads[(i * options.framesPerDevice + k) % options.payloads.length]!,
+          ),
+        ),
       ),
-    );
-    const elapsedMs = performance.now() - started;
-    const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
-    const busy = reports.reduce((s, r) => s + r.busy, 0);
-    const errors = reports.reduce((s, r) => s + r.errors, 0);
-    const frames = reports.reduce((s, r) => s + r.sent, 0);
-    const results = latencies.length - busy - errors;
-    const batching = gateway.batching();
+      mode: options.mode,
+    };
+    const ready = nextMessage(child);
+    child.send(job);
+    await ready;
+    const before = gateway.batching();
+    const cpuBefore = process.cpuUsage();
+    const done = nextMessage(child);
+    child.send({ type: 'go' });
+    const report = await done;
+    if (report.type !== 'done') throw new Error(`device process said ${report.type}`);
+    const cpu = process.cpuUsage(cpuBefore);
+    const after = gateway.batching();
+    const results = report.latencies.length - report.busy - report.errors;
+    const batches = after.batches - before.batches;
     return {
       label: options.label,
-      frames,
+      frames: report.sent,
       results,
-      busy,
-      errors,
-      elapsedMs,
-      framesPerSec: (results / elapsedMs) * 1000,
-      latencyMs: {
-        p50: percentile(latencies, 0.5),
-        p95: percentile(latencies, 0.95),
-        p99: percentile(latencies, 0.99),
-      },
-      meanBatch: batching.batches ? batching.items / batching.batches : 0,
+      busy: report.busy,
+      errors: report.errors,
+      elapsedMs: report.elapsedMs,
+      framesPerSec: (results / report.elapsedMs) * 1000,
+      latencyMs: latencySummary(report.latencies),
+      insideMs: latencySummary(report.inside),
+      meanBatch: batches ? (after.items - before.items) / batches : 0,
       peakRssMb: peakRss / 2 ** 20,
+      cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / Math.max(1, results),
     };
   } finally {
     clearInterval(sampler);
-    await Promise.all(workers.map((w) => w.terminate()));
+    if (child.exitCode === null) child.kill('SIGKILL');
   }
 }

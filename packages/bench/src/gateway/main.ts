@@ -1,16 +1,30 @@
 #!/usr/bin/env node
-// `npm run bench:gateway`: the gateway under load from simulated devices, against itself with
-// batching off and against a bare onnxruntime loop, then at 10x overload.
+// `npm run bench:gateway`: the gateway under load from simulated devices (their own process)
+// against its floor, bare loops that decode, preprocess and infer the same payloads with the same
+// workers and threads; the model's throughput per batch size; scaling with workers. See
+// GATEWAY_BENCH_HELP and docs/benchmarks.md.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { encodeJpeg, getModelSpec, toModelView, toTensorData } from '@squeezegate/shared';
+import { encodeJpeg, getModelSpec, resolveModel, toModelView, toTensorData } from '@squeezegate/shared';
 import { pino } from 'pino';
 import { describeMachine, machineInfo } from '../machine.ts';
 import { publish } from '../publish.ts';
 import { bareLoop } from './bare-loop.ts';
 import { gatewayBenchConfigFromCli } from './config.ts';
+import { type FloorResult, runFloor } from './floor.ts';
 import { type LoadResult, runLoad } from './load.ts';
-import { type GatewayBenchResults, gatewayHeadline, gatewayTable } from './report.ts';
+import {
+  type BatchPoint,
+  batchThatPays,
+  floorKeys,
+  GATEWAY_GOALS,
+  type GatewayBenchResults,
+  gatewayHeadline,
+  gatewayTable,
+  type ScalePoint,
+} from './report.ts';
+import { median, threadsFor } from './stats.ts';
 
 const cli = await gatewayBenchConfigFromCli(process.argv.slice(2), process.env);
 if (cli.kind === 'exit') {
@@ -18,10 +32,11 @@ if (cli.kind === 'exit') {
   process.stderr.write(cli.stderr);
   process.exit(cli.code);
 }
-const { dataset, modelsDir, devices, frames, window, workers, threads, maxBatch, maxQueueDelayMs, overload } =
-  cli.config;
+const config = cli.config;
+const { dataset, modelsDir, devices, frames, window, maxBatch, maxQueueDelayMs, overload } = config;
 const logger = pino({ level: 'warn' }, pino.destination(2));
 const machine = machineInfo();
+const loadAtStart = os.loadavg()[0]!;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 log(`machine: ${describeMachine(machine)}`);
 
@@ -45,70 +60,171 @@ for (const name of names) {
   const cloudView = await toModelView(jpeg, { preprocess: cloud.preprocess, view: 'crop' });
   tensors.push(toTensorData(cloudView.pixels, cloud.preprocess));
 }
+const resolved = await resolveModel(cloud.id, modelsDir);
+const model = { path: resolved.path, inputName: cloud.input.name, preprocess: cloud.preprocess };
 
 const framesPerDevice = Math.ceil(frames / devices);
+const total = devices * framesPerDevice;
 const base = { modelsDir, devices, framesPerDevice, payloads, logger };
-const gatewayBase = { workers, threads, maxQueueDelayMs, maxQueue: 256 };
-const runs: LoadResult[] = [];
+const gatewayAt = (workers: number, threads: number) => ({
+  workers,
+  threads,
+  maxQueueDelayMs,
+  maxQueue: 256,
+});
 const show = (r: LoadResult) =>
   log(
-    `${r.label.padEnd(10)} ${r.framesPerSec.toFixed(1).padStart(7)} frames/s  p50 ${r.latencyMs.p50.toFixed(1)} ms  p95 ${r.latencyMs.p95.toFixed(1)} ms  p99 ${r.latencyMs.p99.toFixed(1)} ms  mean batch ${r.meanBatch.toFixed(2)}  peak RSS ${r.peakRssMb.toFixed(0)} MB  results ${r.results}/${r.frames}, busy ${r.busy}`,
+    `${r.label.padEnd(12)} ${r.framesPerSec.toFixed(1).padStart(7)} frames/s  p50 ${r.latencyMs.p50.toFixed(1)} ms  p95 ${r.latencyMs.p95.toFixed(1)} ms  p99 ${r.latencyMs.p99.toFixed(1)} ms (queue + run p50 ${r.insideMs.p50.toFixed(1)}, p99 ${r.insideMs.p99.toFixed(1)})  mean batch ${r.meanBatch.toFixed(2)}  CPU ${r.cpuMsPerFrame.toFixed(2)} ms/frame  peak RSS ${r.peakRssMb.toFixed(0)} MB  results ${r.results}/${r.frames}, busy ${r.busy}`,
+  );
+const showFloor = (label: string, f: FloorResult) =>
+  log(
+    `${label.padEnd(12)} ${f.framesPerSec.toFixed(1).padStart(7)} frames/s  p50 ${f.latencyMs.p50.toFixed(1)} ms  p99 ${f.latencyMs.p99.toFixed(1)} ms  CPU ${f.cpuMsPerFrame.toFixed(2)} ms/frame`,
   );
 
-// Warm-up: the first run pays for worker start-up and caches; it is not reported.
+// 3. Batching where it pays: the model alone, per batch size, with the first worker count's threads.
+const primaryWorkers = config.workers[0]!;
+const primaryThreads = config.threads ?? threadsFor(primaryWorkers, machine.cores);
+// Five rounds, the order reversed each round, the median kept: the machine's load drifts.
+const sweepRuns = new Map<number, number[]>(config.batches.map((b) => [b, []]));
+for (let round = 0; round < 5; round++) {
+  const order = round % 2 === 0 ? config.batches : [...config.batches].reverse();
+  for (const batch of order) {
+    const bare = await bareLoop({
+      modelsDir,
+      tensors,
+      frames: Math.max(96, 6 * batch),
+      batch,
+      threads: primaryThreads,
+    });
+    sweepRuns.get(batch)!.push(bare.framesPerSec);
+  }
+}
+const batchSweep: BatchPoint[] = config.batches.map((batch) => ({
+  batch,
+  imagesPerSec: median(sweepRuns.get(batch)!),
+}));
+for (const p of batchSweep)
+  log(
+    `model alone, batch ${String(p.batch).padStart(2)}: ${p.imagesPerSec.toFixed(1)} images/s (median of 5)`,
+  );
+
+// Warm-up: the first gateway pays for worker start-up and caches; it is not reported.
 await runLoad({
   ...base,
   label: 'warm-up',
   framesPerDevice: 16,
-  window,
-  gateway: { ...gatewayBase, maxBatch },
+  mode: { kind: 'closed', window },
+  gateway: { ...gatewayAt(primaryWorkers, primaryThreads), maxBatch },
 });
-const batched = await runLoad({ ...base, label: 'batched', window, gateway: { ...gatewayBase, maxBatch } });
-show(batched);
-runs.push(batched);
+
+// 2 and 4. The gateway flat out against the floor, per worker count; the floor before and after.
+const runs: LoadResult[] = [];
+const scaling: ScalePoint[] = [];
+let primary: { batched: LoadResult; floors: FloorResult[] } | undefined;
+for (const workers of config.workers) {
+  const threads = config.threads ?? threadsFor(workers, machine.cores);
+  const floor = () => runFloor({ model, payloads, frames: total, workers, threads, batch: maxBatch });
+  const floorA = await floor();
+  showFloor(`floor ${workers}×${threads}`, floorA);
+  const batched = await runLoad({
+    ...base,
+    label: workers === primaryWorkers ? 'batched' : `batched, ${workers} workers`,
+    mode: { kind: 'closed', window },
+    gateway: { ...gatewayAt(workers, threads), maxBatch },
+  });
+  show(batched);
+  const floorB = await floor();
+  showFloor(`floor ${workers}×${threads}`, floorB);
+  const floorFps = (floorA.framesPerSec + floorB.framesPerSec) / 2;
+  scaling.push({
+    workers,
+    threads,
+    framesPerSec: batched.framesPerSec,
+    floorFps,
+    overFloor: batched.framesPerSec / floorFps,
+    cpuMsPerFrame: batched.cpuMsPerFrame,
+    floorCpuMsPerFrame: (floorA.cpuMsPerFrame + floorB.cpuMsPerFrame) / 2,
+  });
+  runs.push(batched);
+  if (workers === primaryWorkers) primary = { batched, floors: [floorA, floorB] };
+}
+const { batched, floors } = primary!;
+
 const unbatched = await runLoad({
   ...base,
   label: 'unbatched',
-  window,
-  gateway: { ...gatewayBase, maxBatch: 1 },
+  mode: { kind: 'closed', window },
+  gateway: { ...gatewayAt(primaryWorkers, primaryThreads), maxBatch: 1 },
 });
 show(unbatched);
 runs.push(unbatched);
-const bare = await bareLoop({
-  modelsDir,
-  tensors,
-  frames: devices * framesPerDevice,
-  batch: maxBatch,
-  threads: workers * threads,
+
+// Half load: frames at half the measured capacity, the devices' schedules staggered; the floor
+// gets the same frames at the same pace, one at a time.
+const halfLoadFps = batched.framesPerSec / 2;
+const paced = { kind: 'paced' as const, intervalMs: (devices * 1000) / halfLoadFps };
+const half = await runLoad({
+  ...base,
+  label: 'half load',
+  mode: paced,
+  gateway: { ...gatewayAt(primaryWorkers, primaryThreads), maxBatch },
 });
-log(
-  `bare loop  ${bare.framesPerSec.toFixed(1).padStart(7)} frames/s  (onnxruntime alone, batch ${maxBatch}, ${workers * threads} threads)`,
-);
+show(half);
+runs.push(half);
+// The same pace with no queue delay: what the wait for a fuller batch costs at this load.
+const halfNoDelay = await runLoad({
+  ...base,
+  label: 'half load, delay 0',
+  mode: paced,
+  gateway: { ...gatewayAt(primaryWorkers, primaryThreads), maxBatch, maxQueueDelayMs: 0 },
+});
+show(halfNoDelay);
+runs.push(halfNoDelay);
+const floorHalf = await runFloor({
+  model,
+  payloads,
+  frames: total,
+  workers: primaryWorkers,
+  threads: primaryThreads,
+  batch: 1,
+  intervalMs: 1000 / halfLoadFps,
+});
+showFloor('floor, half', floorHalf);
+
 const over = await runLoad({
   ...base,
   label: 'overload',
-  window: window * overload,
-  gateway: { ...gatewayBase, maxBatch, maxQueue: 4 * maxBatch },
+  mode: { kind: 'closed', window: window * overload },
+  gateway: { ...gatewayAt(primaryWorkers, primaryThreads), maxBatch, maxQueue: 4 * maxBatch },
 });
 show(over);
 runs.push(over);
 
-const settings = {
-  devices,
-  frames: devices * framesPerDevice,
-  window,
-  workers,
-  threads,
-  maxBatch,
-  maxQueueDelayMs,
-  overload,
-};
+const keys = floorKeys({
+  gatewayFps: batched.framesPerSec,
+  floorFps: floors.map((f) => f.framesPerSec),
+  p99HalfLoadMs: half.latencyMs.p99,
+  p99FloorMs: floorHalf.latencyMs.p99,
+});
 const results: GatewayBenchResults = {
   framesPerSec: batched.framesPerSec,
+  floorFps: keys.floorFps,
+  overFloor: keys.overFloor,
+  halfLoadFps,
+  p99HalfLoadMs: half.latencyMs.p99,
+  p99FloorMs: floorHalf.latencyMs.p99,
+  p99HalfLoadNoDelayMs: halfNoDelay.latencyMs.p99,
+  cpuMsPerFrame: batched.cpuMsPerFrame,
+  floorCpuMsPerFrame: (floors[0]!.cpuMsPerFrame + floors[1]!.cpuMsPerFrame) / 2,
+  cpuOverFloor: (floors[0]!.cpuMsPerFrame + floors[1]!.cpuMsPerFrame) / 2 / batched.cpuMsPerFrame,
   batchedOverUnbatched: batched.framesPerSec / unbatched.framesPerSec,
-  overBareLoop: batched.framesPerSec / bare.framesPerSec,
   p99Ms: batched.latencyMs.p99,
   peakRssMb: batched.peakRssMb,
+  goals: GATEWAY_GOALS,
+  met: keys.met,
+  batchSweep,
+  batchThatPays: batchThatPays(batchSweep),
+  scaling,
   overload: {
     sent: over.frames,
     results: over.results,
@@ -117,32 +233,40 @@ const results: GatewayBenchResults = {
     peakRssMb: over.peakRssMb,
   },
   machine,
+  loadAverage: { start: loadAtStart, end: os.loadavg()[0]! },
   command: `npm run bench:gateway -- ${process.argv.slice(2).join(' ')}`.trim(),
-  settings,
-  bareLoopFps: bare.framesPerSec,
+  settings: {
+    devices,
+    frames: total,
+    window,
+    workers: primaryWorkers,
+    threads: primaryThreads,
+    maxBatch,
+    maxQueueDelayMs,
+    overload,
+  },
   runs,
 };
 log(
-  `\nbatched / unbatched ${results.batchedOverUnbatched.toFixed(2)}x, gateway / bare loop ${(results.overBareLoop * 100).toFixed(0)} %; overload: ${over.frames} sent, ${over.results} results + ${over.busy} busy (${over.frames - over.results - over.busy - over.errors} lost), peak RSS ${over.peakRssMb.toFixed(0)} MB`,
+  `\ngateway / floor ${results.overFloor.toFixed(2)} (goal >= 0.8: ${keys.met.overFloor ? 'met' : 'missed'}); p99 at half load ${results.p99HalfLoadMs.toFixed(1)} ms - floor ${results.p99FloorMs.toFixed(1)} ms = ${keys.p99GapMs.toFixed(1)} ms (goal <= 5: ${keys.met.p99Gap ? 'met' : 'missed'}); batched / unbatched ${results.batchedOverUnbatched.toFixed(2)}x; batch that pays ${results.batchThatPays}`,
 );
 const report = `${JSON.stringify(results, null, 2)}\n`;
 const table = gatewayTable(results);
-if (cli.config.json) await writeFile(cli.config.json, report);
-if (cli.config.out) {
-  await mkdir(cli.config.out, { recursive: true });
-  await writeFile(path.join(cli.config.out, 'results.json'), report);
-  await writeFile(path.join(cli.config.out, 'table.md'), table);
+if (config.json) await writeFile(config.json, report);
+if (config.out) {
+  await mkdir(config.out, { recursive: true });
+  await writeFile(path.join(config.out, 'results.json'), report);
+  await writeFile(path.join(config.out, 'table.md'), table);
 }
 await publish({
   bench: 'gateway',
   section: table,
   headline: gatewayHeadline(results),
   date: machine.date.slice(0, 10),
-  doc: cli.config.doc,
-  readme: cli.config.readme,
-  fallbackLink: cli.config.out && path.join(cli.config.out, 'table.md'),
+  doc: config.doc,
+  readme: config.readme,
+  fallbackLink: config.out && path.join(config.out, 'table.md'),
 });
-const { framesPerSec, batchedOverUnbatched, overBareLoop, p99Ms, peakRssMb } = results;
 process.stdout.write(
-  `${JSON.stringify({ framesPerSec, batchedOverUnbatched, overBareLoop, p99Ms, peakRssMb, overload: results.overload })}\n`,
+  `${JSON.stringify({ ...results, machine: undefined, settings: undefined, runs: undefined })}\n`,
 );
