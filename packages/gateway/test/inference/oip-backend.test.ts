@@ -123,7 +123,13 @@ describe('createOipBackend', () => {
 
   it('sends binary tensor data by default and plain JSON when told, with the same answers', async () => {
     const { model } = fakeModel();
-    const wire: { path: string; type?: string; header?: string; bytes: number; answered?: string }[] = [];
+    const wire: {
+      path: string;
+      type?: string | undefined;
+      header?: string | undefined;
+      bytes: number;
+      answered?: string;
+    }[] = [];
     const spy = new Hono();
     spy.use('*', async (c, next) => {
       const bytes = (await c.req.raw.clone().arrayBuffer()).byteLength;
