@@ -21,15 +21,18 @@ export async function decodeToTensor(bytes, { preprocess, view }, out) {
   let pixels;
   try {
     const image = sharp(bytes, { failOn: 'warning', limitInputPixels: MAX_PIXELS }).rotate();
-    const meta = await image.metadata();
-    const swap = (meta.orientation ?? 1) >= 5;
-    const width = swap ? meta.height : meta.width;
-    const height = swap ? meta.width : meta.height;
-    if (!width || !height) throw new Error('image has no dimensions');
     let pipeline = image.removeAlpha().toColourspace('srgb');
     if (view === 'crop') {
+      // The header read that shared's recipe starts with only finds the size, which a crop does not
+      // need: the gateway screened these bytes with the same read (cloud-inference.ts), so it
+      // succeeded once already. Skipping it saves a parse per frame; the pixels are the same.
       pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: 'cubic' });
     } else {
+      const meta = await image.metadata();
+      const swap = (meta.orientation ?? 1) >= 5;
+      const width = swap ? meta.height : meta.width;
+      const height = swap ? meta.width : meta.height;
+      if (!width || !height) throw new Error('image has no dimensions');
       const k = resizeShortSide / Math.min(width, height);
       const rw = Math.max(size, Math.round(width * k));
       const rh = Math.max(size, Math.round(height * k));
