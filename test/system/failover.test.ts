@@ -67,7 +67,7 @@ describe.skipIf(!haveRealModels)('failover: the agent follows the fleet when its
         ...['--device-id', 'cam-f', '--token', TOKEN, '--source', datasetDir],
         ...['--limit', String(FRAMES), '--fps', '10', '--policy', 'always', '--faces', 'off'],
         // Longer than any wait here: every frame sent waits for the cloud's answer.
-        ...['--deadline-ms', '120000', '--out', out, '--log-level', 'info'],
+        ...['--deadline-ms', '60000', '--out', out, '--log-level', 'info'],
       ],
       { cwd: repoRoot, env: { ...process.env, SQUEEZEGATE_MODELS_DIR: modelsDir } },
     );

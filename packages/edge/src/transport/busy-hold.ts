@@ -43,6 +43,20 @@ export function createBusyHold(options: BusyHoldOptions): BusyHold {
   let streak = 0;
   let until = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | null = null;
+  // Node's timers run on the event loop's millisecond clock, which may fire a fraction of a
+  // millisecond before now() reaches `until`: the hold is re-armed for the rest, never cut short.
+  const arm = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(
+      () => {
+        timer = null;
+        if (now() < until) return arm();
+        onRelease();
+      },
+      Math.max(0, until - now()),
+    );
+    timer.unref();
+  };
   return {
     get epoch() {
       return epoch;
@@ -60,18 +74,7 @@ export function createBusyHold(options: BusyHoldOptions): BusyHold {
       streak++;
       epoch++;
       until = Math.max(until, now() + heldMs);
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(
-        () => {
-          timer = null;
-          // The timer is the hold's end (a later BUSY reschedules it): a timer clock a fraction
-          // of a millisecond ahead of now() must not leave the frames waiting.
-          until = Math.min(until, now());
-          onRelease();
-        },
-        Math.max(0, until - now()),
-      );
-      timer.unref();
+      arm();
       return heldMs;
     },
     answered() {
