@@ -82,6 +82,8 @@ export { curveByScore, minOffloadFor, oracleMask, pointForSet } from './evaluati
 export { createPolicy } from './policy/create-policy.ts';
 export type { Decision, Policy, PolicyInput } from './policy/decision.ts';
 export { edgeFeatures } from './policy/features.ts';
+export type { FleetBar } from './policy/fleet-bar.ts';
+export { createFleetBar, underFleetBar } from './policy/fleet-bar.ts';
 export { deferralScore } from './policy/learned.ts';
 export type { DumpEntry, PayloadDump, SentPayload } from './privacy/payload-dump.ts';
 export {

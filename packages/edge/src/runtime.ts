@@ -20,6 +20,7 @@ import type { AgentSteps, SharedTotals, Totals } from './agent/replay.ts';
 import { closeCameras, type OpenCamera, openCameras } from './cameras/camera-set.ts';
 import { runCameras } from './cameras/scheduler.ts';
 import { createPolicy } from './policy/create-policy.ts';
+import { createFleetBar, underFleetBar } from './policy/fleet-bar.ts';
 import type { PrivacyGuard } from './privacy/privacy-guard.ts';
 import { type EventSink, fanOut } from './sinks/event-sink.ts';
 import { openSinks } from './sinks/open-sinks.ts';
@@ -119,6 +120,8 @@ async function openCommon(options: CommonOptions, scale: Scale) {
       { frames: journal.recovered.length },
       'frames the previous run left waiting for the cloud: recorded with their local answer',
     );
+  // The gateway's fleet-wide offload bar, when it holds a fleet budget: it overrules the cameras' policies.
+  const fleetBar = createFleetBar();
   const link = connect
     ? await createGatewayLink({
         url: [config.gatewayUrl, ...(config.failover ?? [])],
@@ -130,6 +133,13 @@ async function openCommon(options: CommonOptions, scale: Scale) {
         spool,
         onLate: (frameId, result) =>
           logger.info({ frameId, label: result.top[0]?.label }, 'late cloud answer; the final result stands'),
+        onPolicy: (message) => {
+          if (fleetBar.apply(message, performance.now()))
+            logger.debug(
+              { seq: message.seq, threshold: message.threshold, reason: message.reason },
+              'fleet bar',
+            );
+        },
       })
     : null;
   const onEvent = (camera: OpenCamera) => (event: CameraEvent) => {
@@ -143,7 +153,7 @@ async function openCommon(options: CommonOptions, scale: Scale) {
     await events.close();
     await faces?.close();
   };
-  return { cameras, link, onEvent, journal, close };
+  return { cameras, link, onEvent, journal, fleetBar, close };
 }
 
 type Common = Awaited<ReturnType<typeof openCommon>>;
@@ -243,7 +253,7 @@ export async function createEdgeRuntime(options: EdgeRuntimeOptions): Promise<Ed
       classifier,
       labels,
       link: common.link,
-      policy: createPolicy(camera.settings.policy),
+      policy: underFleetBar(createPolicy(camera.settings.policy), common.fleetBar),
       payload: camera.settings.payload,
       privacy: camera.privacy,
       deadlineMs: config.deadlineMs,

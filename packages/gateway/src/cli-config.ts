@@ -65,6 +65,13 @@ Options (environment variable in brackets):
                            its availability (retained) to this broker (mqtt://host:1883)
                            [SQUEEZEGATE_MQTT_URL]
   --mqtt-prefix <p>        first topic level (default squeezegate)
+  --fleet-budget-cloud-fps <n>
+                           fleet budget: frames per second all devices together may send;
+                           the gateway sends every device one offload bar and moves it to
+                           hold the budget (docs/operations.md "Fleet budget")
+  --fleet-budget-uplink-bps <n>
+                           fleet budget in payload bytes per second (either or both)
+  --fleet-interval-ms <ms> how often the bar is recomputed and sent (default 1000)
   --log-level <level>      [SQUEEZEGATE_LOG_LEVEL] (default info)
   -h, --help
 
@@ -145,6 +152,9 @@ export async function gatewayConfigFromCli(
     'redis-key-prefix': { type: 'string' },
     'mqtt-url': { type: 'string' },
     'mqtt-prefix': { type: 'string' },
+    'fleet-budget-cloud-fps': { type: 'string' },
+    'fleet-budget-uplink-bps': { type: 'string' },
+    'fleet-interval-ms': { type: 'string' },
     'log-level': { type: 'string' },
   });
   if (cli.kind === 'help') return { ok: 'help' };
@@ -215,6 +225,19 @@ export async function gatewayConfigFromCli(
           ? {
               ...(file.mqtt as object | undefined),
               ...defined({ url: s('mqtt-url') ?? env.SQUEEZEGATE_MQTT_URL, prefix: s('mqtt-prefix') }),
+            }
+          : undefined,
+      fleet:
+        s('fleet-budget-cloud-fps') !== undefined ||
+        s('fleet-budget-uplink-bps') !== undefined ||
+        s('fleet-interval-ms') !== undefined
+          ? {
+              ...(file.fleet as object | undefined),
+              ...defined({
+                budgetCloudFps: num(s('fleet-budget-cloud-fps')),
+                budgetUplinkBps: num(s('fleet-budget-uplink-bps')),
+                intervalMs: num(s('fleet-interval-ms')),
+              }),
             }
           : undefined,
       logLevel: s('log-level') ?? env.SQUEEZEGATE_LOG_LEVEL,

@@ -5,6 +5,16 @@ export { reloadDevices } from './auth/reload-devices.ts';
 export { GATEWAY_HELP, gatewayConfigFromCli } from './cli-config.ts';
 export type { DeviceState, MqttEvents, MqttEventsOptions, MqttEventsStats } from './events/mqtt-events.ts';
 export { createMqttEvents } from './events/mqtt-events.ts';
+export type {
+  FleetBudget,
+  FleetController,
+  FleetControllerOptions,
+  FleetSample,
+  FleetStep,
+} from './fleet/controller.ts';
+export { createFleetController } from './fleet/controller.ts';
+export type { FleetControl, FleetControlOptions } from './fleet/fleet-control.ts';
+export { createFleetControl } from './fleet/fleet-control.ts';
 export { requireAdmin } from './http/admin-auth.ts';
 export type { AdminRoutesOptions, Revocation } from './http/admin-routes.ts';
 export { createAdminRoutes } from './http/admin-routes.ts';

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { createDeviceRegistry, type DeviceCredential, type DeviceSetChange } from './auth/device-registry.ts';
 import { createMqttEvents } from './events/mqtt-events.ts';
+import { createFleetControl } from './fleet/fleet-control.ts';
 import { requireAdmin } from './http/admin-auth.ts';
 import { createAdminRoutes, type Revocation } from './http/admin-routes.ts';
 import { createHttpApp } from './http/app.ts';
@@ -122,6 +123,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logger: options.logger,
     });
   if (events) monitor.onEvent((event) => events.fleetEvent(event));
+  // One offload bar for every device, moved to hold the fleet budget (docs/operations.md).
+  const fleet =
+    config.fleet &&
+    createFleetControl({
+      fleet: config.fleet,
+      sample: () => {
+        const b = batcher.stats();
+        return {
+          framesIn: counters.framesIn,
+          bytesIn: counters.bytesIn,
+          queued: b.queued,
+          maxQueue: config.maxQueue,
+          busy: b.busy,
+          served: b.items,
+        };
+      },
+      broadcast: (text) => connections.broadcast(text),
+      logger: options.logger,
+      registry: metrics.registry,
+    });
   let accepting = true;
   // Every edge frame being answered, so shutdown can wait for the answers.
   const frames = new Set<Promise<unknown>>();
@@ -217,6 +238,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     listener = await listen({ fetch: app.fetch, tls, host: config.host, port: config.port, logger: log });
   } catch (err) {
     // The port is taken, say: the backend opened for this gateway must not outlive it.
+    await fleet?.close();
     await state.close();
     await events?.close();
     if (!options.backend) await backend.close();
@@ -249,6 +271,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         preview,
         track,
         maxPayloadBytes: config.maxPayloadBytes,
+        fleetPolicy: () => fleet?.current() ?? null,
       });
       sessions.add(done);
       void done.then(() => sessions.delete(done));
@@ -268,6 +291,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const close = () => {
     closing ??= (async () => {
       accepting = false;
+      await fleet?.close();
       // Frames already taken get their answers; frames arriving now are answered SHUTTING_DOWN.
       while (frames.size > 0) await Promise.allSettled([...frames]);
       await batcher.drain();

@@ -80,6 +80,7 @@ export type {
   ResultMessage,
   ServerMessage,
   Stats,
+  PolicyMessage,
   Welcome,
 } from './protocol/messages.ts';
 export {
@@ -99,6 +100,7 @@ export {
   PROTOCOL_VERSION,
   parseJsonMessage,
   ResultSchema,
+  PolicyMessageSchema,
   ServerMessageSchema,
   StatsSchema,
   WelcomeSchema,

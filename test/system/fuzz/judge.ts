@@ -18,7 +18,7 @@ export type Outcome =
 export async function settle(c: Client, expected: Expect, ms: number): Promise<Outcome> {
   const frameIds = expected.answers?.frameIds ?? [];
   const answered = () =>
-    frameIds.filter((id) => c.inbox.some((m) => m.type !== 'welcome' && m.frameId === id));
+    frameIds.filter((id) => c.inbox.some((m) => 'frameId' in m && m.frameId === id));
   const sessionError = () => c.inbox.find((m) => m.type === 'error' && m.frameId === undefined);
   const welcomed = () => c.inbox.some((m) => m.type === 'welcome');
   await c.until(
@@ -40,7 +40,7 @@ export async function settle(c: Client, expected: Expect, ms: number): Promise<O
     return {
       kind: 'answered',
       answers: c.inbox.filter(
-        (m) => m.type !== 'welcome' && m.frameId !== undefined && frameIds.includes(m.frameId),
+        (m) => 'frameId' in m && m.frameId !== undefined && frameIds.includes(m.frameId),
       ),
     };
   }

@@ -7,6 +7,11 @@ interface DecisionDetail {
   measure?: ConfidenceMeasure | 'learned';
   value?: number;
   threshold?: number;
+  /**
+   * Set when the gateway's fleet-wide bar decided (a `policy` message, issue 13 §5) rather than
+   * the device's own policy: that bar's sequence number and the gateway's reason for it.
+   */
+  fleet?: { seq: number; reason: string };
 }
 
 /** Why a frame stays or goes; every frame's record carries one. */

@@ -4,6 +4,7 @@ import {
   encodeFrame,
   type FrameHeader,
   type Hello,
+  type PolicyMessage,
   PROTOCOL_VERSION,
   parseJsonMessage,
   type ResultMessage,
@@ -106,6 +107,8 @@ export interface GatewayLinkOptions {
   spool?: Spool | null;
   /** Called when a cloud answer arrives after its frame's final result was written. */
   onLate?: (frameId: string, result: ResultMessage) => void;
+  /** Called with each fleet offload bar the gateway sends (issue 13 §5); without it they are ignored. */
+  onPolicy?: (message: PolicyMessage) => void;
   trace?: (event: LinkTrace) => void;
   random?: () => number;
 }
@@ -308,6 +311,9 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
           }
           return;
         }
+        case 'policy':
+          options.onPolicy?.(msg);
+          return;
         case 'error':
           if (msg.frameId !== undefined) {
             if (msg.code === 'BUSY') return onBusy(msg.frameId, msg.message);

@@ -4,6 +4,8 @@ import type { WireErrorCode } from '@squeezegate/shared';
 export interface ConnectionHandle {
   /** Sends an error (no frame id) and closes the socket with 1008. */
   refuse(code: WireErrorCode, message: string): void;
+  /** Sends a text message on the session (the fleet controller's bar). */
+  send?(text: string): void;
 }
 
 export interface DeviceConnections {
@@ -13,6 +15,8 @@ export interface DeviceConnections {
   count(deviceId: string): number;
   /** Ends every session of the device with this error; how many there were. */
   refuseAll(deviceId: string, code: WireErrorCode, message: string): number;
+  /** Sends a text message on every authenticated session; how many sessions got it. */
+  broadcast(text: string): number;
 }
 
 /**
@@ -41,6 +45,16 @@ export function createDeviceConnections(options: { maxPerDevice: number }): Devi
       const handles = [...(byDevice.get(deviceId) ?? [])];
       for (const h of handles) h.refuse(code, message);
       return handles.length;
+    },
+    broadcast(text) {
+      let n = 0;
+      for (const handles of byDevice.values())
+        for (const h of handles) {
+          if (!h.send) continue;
+          h.send(text);
+          n++;
+        }
+      return n;
     },
   };
 }

@@ -61,6 +61,8 @@ export interface EdgeSessionOptions {
   /** Told of every frame being answered, so shutdown can wait for them. */
   track?: (work: Promise<unknown>) => void;
   maxPayloadBytes: number;
+  /** The fleet controller's bar in force, sent right after the welcome; null: no fleet budget. */
+  fleetPolicy?: () => ServerMessage | null;
   helloTimeoutMs?: number;
   heartbeatMs?: number;
 }
@@ -110,7 +112,7 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
     // The close reason must fit a control frame (RFC 6455 §5.5: 125 bytes).
     ws.close(close, closeReason(message));
   };
-  const handle: ConnectionHandle = { refuse: (code, message) => refuse(code, message) };
+  const handle: ConnectionHandle = { refuse: (code, message) => refuse(code, message), send: sendText };
 
   const helloTimer = setTimeout(
     () => refuse(WireErrorCode.NOT_AUTHENTICATED, `no hello within ${helloTimeoutMs} ms`),
@@ -270,6 +272,8 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
         cloudModel: cloud.modelId,
         maxPayloadBytes,
       });
+      const policy = options.fleetPolicy?.();
+      if (policy) send(policy);
       return;
     }
     if (!isBinary) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONFIDENCE_MEASURES } from '../confidence/measures.ts';
 import { MODEL_IDS } from '../models/catalog.ts';
 import { DeviceIdSchema } from '../protocol/messages.ts';
 import { LogLevelSchema } from './schemas.ts';
@@ -148,6 +149,26 @@ export const GatewayConfigSchema = z
         maxQueue: z.number().int().positive().default(10_000),
       })
       .strict()
+      .optional(),
+    /**
+     * A fleet budget (issue 13 §5, docs/operations.md "Fleet budget"): the gateway sends every
+     * device one common offload bar and moves it so the fleet offloads at most this much.
+     */
+    fleet: z
+      .object({
+        /** Frames per second the fleet may send to the cloud tier. */
+        budgetCloudFps: z.number().positive().optional(),
+        /** Bytes per second of frame payloads the fleet may send (its uplink). */
+        budgetUplinkBps: z.number().positive().optional(),
+        /** How often the bar is recomputed and sent. */
+        intervalMs: z.number().int().min(100).max(60_000).default(1000),
+        /** The confidence measure the bar is on; devices must compute it alike (same edge model). */
+        measure: z.enum(CONFIDENCE_MEASURES).default('maxProb'),
+      })
+      .strict()
+      .refine((f) => f.budgetCloudFps !== undefined || f.budgetUplinkBps !== undefined, {
+        message: 'a fleet budget needs budgetCloudFps or budgetUplinkBps',
+      })
       .optional(),
     logLevel: LogLevelSchema.default('info'),
   })

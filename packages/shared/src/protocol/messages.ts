@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONFIDENCE_MEASURES } from '../confidence/measures.ts';
 
 /** Bumped on any incompatible change; every hello carries it. */
 export const PROTOCOL_VERSION = 1;
@@ -191,13 +192,40 @@ export const StatsSchema = z
   })
   .strict();
 
+/**
+ * The fleet controller's offload bar for one device (issue 13 §5): while it holds, the agent
+ * offloads a frame when its `measure` is below `threshold`, in place of its own policy. The same
+ * bar goes to every device, so the least confident frames fleet-wide go first. `threshold: null`
+ * hands the decision back to the device's own policy; so does silence past `ttlMs` (a gateway
+ * that died, a replica without a budget). Agents before it log it as malformed and ignore it.
+ */
+export const PolicyMessageSchema = z
+  .object({
+    type: z.literal('policy'),
+    /** Increases with every bar the gateway computes; an agent ignores an older one. */
+    seq: z.number().int().nonnegative(),
+    measure: z.enum(CONFIDENCE_MEASURES),
+    threshold: z.number().min(0).max(1).nullable(),
+    /** How long the bar holds without a newer one. */
+    ttlMs: z.number().int().positive().max(3_600_000),
+    /** Why, for the frame records and logs, e.g. "fleet 41.8/40 fps". */
+    reason: z.string().max(200),
+  })
+  .strict();
+
 export const ClientTextMessageSchema = z.discriminatedUnion('type', [HelloSchema, StatsSchema]);
-export const ServerMessageSchema = z.discriminatedUnion('type', [WelcomeSchema, ResultSchema, ErrorSchema]);
+export const ServerMessageSchema = z.discriminatedUnion('type', [
+  WelcomeSchema,
+  ResultSchema,
+  ErrorSchema,
+  PolicyMessageSchema,
+]);
 
 export type Hello = z.infer<typeof HelloSchema>;
 export type Welcome = z.infer<typeof WelcomeSchema>;
 export type ResultMessage = z.infer<typeof ResultSchema>;
 export type ErrorMessage = z.infer<typeof ErrorSchema>;
+export type PolicyMessage = z.infer<typeof PolicyMessageSchema>;
 export type FrameHeader = z.infer<typeof FrameHeaderSchema>;
 export type Stats = z.infer<typeof StatsSchema>;
 export type CameraStats = z.infer<typeof CameraStatsSchema>;
