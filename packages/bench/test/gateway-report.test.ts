@@ -7,6 +7,7 @@ import {
   gatewayTable,
 } from '@squeezegate/bench';
 import { describe, expect, it } from 'vitest';
+import { combineRuns, samplesOf } from '../src/gateway/load.ts';
 import { batchThatPays, floorKeys } from '../src/gateway/report.ts';
 import { latencySummary, median, threadsFor } from '../src/gateway/stats.ts';
 
@@ -136,6 +137,25 @@ describe('stats', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect([threadsFor(1, 2), threadsFor(2, 2), threadsFor(4, 2), threadsFor(3, 8)]).toEqual([2, 1, 1, 2]);
+  });
+});
+
+describe('combineRuns', () => {
+  it('sums counts and time, pools the latencies, and weighs per-frame figures by results', () => {
+    const a = { ...run('half load', 0, 10, 0, 1), elapsedMs: 1000, cpuMsPerFrame: 8, peakRssMb: 400 };
+    const b = { ...run('half load', 0, 30, 2, 2), elapsedMs: 3000, cpuMsPerFrame: 4, peakRssMb: 420 };
+    samplesOf.set(a, { latencies: Array.from({ length: 10 }, (_, i) => i + 1), inside: [1] });
+    samplesOf.set(b, { latencies: Array.from({ length: 32 }, (_, i) => 100 + i), inside: [2, 3] });
+    const c = combineRuns('half load', [a, b]);
+    expect(c).toMatchObject({ label: 'half load', frames: 1600, results: 40, busy: 2, elapsedMs: 4000 });
+    expect(c.framesPerSec).toBe(10);
+    expect(c.meanBatch).toBe(1.75);
+    expect(c.cpuMsPerFrame).toBe(5);
+    expect(c.peakRssMb).toBe(420);
+    expect(c.latencyMs.p50).toBe(110);
+    expect(c.latencyMs.p99).toBe(131);
+    expect(c.insideMs.p50).toBe(2);
+    expect(samplesOf.get(c)?.latencies).toHaveLength(42);
   });
 });
 

@@ -23,6 +23,8 @@ export interface FloorResult {
   /** Arrival (paced) or start (flat out) to answer, per frame. */
   latencyMs: { p50: number; p95: number; p99: number };
   cpuMsPerFrame: number;
+  /** Per frame, in no order (pooled over paced rounds by the caller). */
+  latencies: number[];
 }
 
 const FLOOR_WORKER = new URL('./floor-worker.mjs', import.meta.url);
@@ -68,11 +70,13 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
     const cpu = process.cpuUsage(cpuBefore);
     const elapsedMs = Math.max(...reports.map((r) => r.elapsedMs));
     const n = reports.reduce((s, r) => s + r.frames, 0);
+    const latencies = reports.flatMap((r) => r.latencies);
     return {
       frames: n,
       elapsedMs,
       framesPerSec: (n / elapsedMs) * 1000,
-      latencyMs: latencySummary(reports.flatMap((r) => r.latencies)),
+      latencies,
+      latencyMs: latencySummary(latencies),
       cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / n,
     };
   } finally {

@@ -37,6 +37,36 @@ export interface LoadOptions {
   logger: Logger;
 }
 
+/** Each run's raw latencies (send to answer, and the batcher's part of each result), kept out of results.json. */
+export const samplesOf = new WeakMap<LoadResult, { latencies: number[]; inside: number[] }>();
+
+/** Several runs of the same settings as one: counts and time summed, latencies pooled. */
+export function combineRuns(label: string, parts: readonly LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => parts.reduce((s, r) => s + f(r), 0);
+  const results = sum((r) => r.results);
+  const elapsedMs = sum((r) => r.elapsedMs);
+  const latencies = parts.flatMap((r) => samplesOf.get(r)?.latencies ?? []);
+  const inside = parts.flatMap((r) => samplesOf.get(r)?.inside ?? []);
+  const weighted = (f: (r: LoadResult) => number) =>
+    results ? sum((r) => f(r) * r.results) / results : Number.NaN;
+  const combined: LoadResult = {
+    label,
+    frames: sum((r) => r.frames),
+    results,
+    busy: sum((r) => r.busy),
+    errors: sum((r) => r.errors),
+    elapsedMs,
+    framesPerSec: (results / elapsedMs) * 1000,
+    latencyMs: latencySummary(latencies),
+    insideMs: latencySummary(inside),
+    meanBatch: weighted((r) => r.meanBatch),
+    peakRssMb: Math.max(...parts.map((r) => r.peakRssMb)),
+    cpuMsPerFrame: weighted((r) => r.cpuMsPerFrame),
+  };
+  samplesOf.set(combined, { latencies, inside });
+  return combined;
+}
+
 const DEVICE_PROCESS = new URL('./device-process.ts', import.meta.url);
 
 /** The next message of a forked child, or its exit as an error. */
@@ -105,7 +135,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const after = gateway.batching();
     const results = report.latencies.length - report.busy - report.errors;
     const batches = after.batches - before.batches;
-    return {
+    const result: LoadResult = {
       label: options.label,
       frames: report.sent,
       results,
@@ -119,6 +149,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       peakRssMb: peakRss / 2 ** 20,
       cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / Math.max(1, results),
     };
+    samplesOf.set(result, { latencies: report.latencies, inside: report.inside });
+    return result;
   } finally {
     clearInterval(sampler);
     if (child.exitCode === null) child.kill('SIGKILL');
