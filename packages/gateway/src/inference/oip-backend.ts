@@ -1,14 +1,7 @@
 import type { ModelSpec } from '@squeezegate/shared';
 import { z } from 'zod';
-import {
-  BINARY_CONTENT_TYPE,
-  bytesToFloat32,
-  float32ToBytes,
-  INFERENCE_HEADER_CONTENT_LENGTH,
-  joinBody,
-  sliceBinary,
-  splitBody,
-} from '../oip/binary-data.ts';
+import { INFERENCE_HEADER_CONTENT_LENGTH, splitBody } from '../oip/binary-data.ts';
+import { inferRequest, readLogits } from '../oip/infer-wire.ts';
 import type { CloudBackend } from './backend.ts';
 
 export const RemoteBackendErrorCode = {
@@ -78,21 +71,6 @@ const ModelMetadataSchema = z.object({
   name: z.string(),
   inputs: z.array(MetadataTensorSchema).min(1),
   outputs: z.array(MetadataTensorSchema).min(1),
-});
-const InferResponseSchema = z.object({
-  model_name: z.string(),
-  outputs: z
-    .array(
-      z.object({
-        name: z.string(),
-        datatype: z.string(),
-        shape: z.array(z.number().int().nonnegative()),
-        // Flat, as Triton and KServe answer; absent when the output comes as binary data.
-        data: z.array(z.number()).optional(),
-        parameters: z.object({ binary_data_size: z.number().int().nonnegative().optional() }).optional(),
-      }),
-    )
-    .min(1),
 });
 const ErrorBodySchema = z.object({ error: z.string() });
 
@@ -220,44 +198,6 @@ export async function createOipBackend(options: OipBackendOptions): Promise<Clou
     );
   }
 
-  const inputShape = (n: number) => [n, 3, size, size];
-  /** Plain JSON: every float written out, about 3 MB per 224² image. */
-  const jsonRequest = (inputs: readonly Float32Array[]): RequestInit => {
-    // Typed-array join writes each float as JSON would, without a 150k-element JS array per image.
-    const data = inputs.map((x) => x.join(',')).join(',');
-    return {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: `{"inputs":[{"name":${JSON.stringify(input.name)},"shape":[${inputShape(inputs.length)}],"datatype":"FP32","data":[${data}]}]}`,
-    };
-  };
-  /** Binary tensor data: the JSON says what follows, then 4 bytes per float; logits asked back as binary. */
-  const binaryRequest = (inputs: readonly Float32Array[]): RequestInit => {
-    const tensor = float32ToBytes(inputs);
-    const { body, headerLength } = joinBody(
-      {
-        inputs: [
-          {
-            name: input.name,
-            shape: inputShape(inputs.length),
-            datatype: 'FP32',
-            parameters: { binary_data_size: tensor.length },
-          },
-        ],
-        outputs: [{ name: output.name, parameters: { binary_data: true } }],
-      },
-      [tensor],
-    );
-    return {
-      method: 'POST',
-      headers: {
-        'content-type': BINARY_CONTENT_TYPE,
-        [INFERENCE_HEADER_CONTENT_LENGTH]: String(headerLength),
-      },
-      body,
-    };
-  };
-
   const close = async () => {
     if (closed) return;
     closed = true;
@@ -275,7 +215,10 @@ export async function createOipBackend(options: OipBackendOptions): Promise<Clou
         if (x.length !== plane) throw new RangeError(`input has ${x.length} values, expected ${plane}`);
       }
       const url = `${modelUrl}/infer`;
-      const res = await exchange(url, binary ? binaryRequest(inputs) : jsonRequest(inputs));
+      const res = await exchange(
+        url,
+        inferRequest(inputs, { binary, input: input.name, output: output.name, size }),
+      );
       if (!res.ok) {
         refused(res, url);
         throw new RemoteBackendError(
@@ -284,34 +227,9 @@ export async function createOipBackend(options: OipBackendOptions): Promise<Clou
           `${url} answered HTTP ${res.status}${detail(res.body)}`,
         );
       }
-      const badResponse = (why: string) => new RemoteBackendError(Code.BAD_RESPONSE, url, `${url}: ${why}`);
-      const answer = InferResponseSchema.safeParse(res.body);
-      if (!answer.success) throw badResponse(`not a v2 inference response (${issues(answer.error)})`);
-      const outputs = answer.data.outputs;
-      const slices = sliceBinary(
-        res.binary,
-        outputs.map((o) => o.parameters?.binary_data_size),
-        outputs.map((o) => o.name),
-      );
-      if (!slices.ok) throw badResponse(slices.error);
-      const at = Math.max(
-        0,
-        outputs.findIndex((o) => o.name === spec.output.name),
-      );
-      const out = outputs[at]!;
-      const bytes = slices.value[at];
-      const values = bytes === undefined ? out.data?.length : bytes.length / 4;
-      if (
-        out.datatype !== 'FP32' ||
-        values !== n * classes ||
-        out.shape.reduce((a, b) => a * b, 1) !== n * classes
-      ) {
-        throw badResponse(
-          `output ${out.name} is ${out.datatype} [${out.shape.join(',')}] with ${values ?? 'no'} values${bytes ? ' (binary)' : ''}, expected FP32 [${n},${classes}]`,
-        );
-      }
-      const logits = bytes === undefined ? Float32Array.from(out.data!) : bytesToFloat32(bytes);
-      return inputs.map((_, i) => logits.slice(i * classes, (i + 1) * classes));
+      const logits = readLogits(res.body, res.binary, { n, classes, output: spec.output.name });
+      if (!logits.ok) throw new RemoteBackendError(Code.BAD_RESPONSE, url, `${url}: ${logits.error}`);
+      return inputs.map((_, i) => logits.value.slice(i * classes, (i + 1) * classes));
     },
     close,
     [Symbol.asyncDispose]: close,
