@@ -131,15 +131,15 @@ export async function parseInferRequest(body: SplitBody, model: OipModelShape): 
   if (!outputs.ok) return outputs;
   const sizes: (number | undefined)[] = [];
   for (const [i, input] of request.inputs.entries()) {
-    const size = BinarySizeSchema.optional().safeParse(input.parameters?.binary_data_size);
-    if (!size.success) return bad(`inputs.${i}.parameters.binary_data_size must be a byte count`);
-    if (size.data !== undefined && input.data !== undefined) {
+    const announced = BinarySizeSchema.optional().safeParse(input.parameters?.binary_data_size);
+    if (!announced.success) return bad(`inputs.${i}.parameters.binary_data_size must be a byte count`);
+    if (announced.data !== undefined && input.data !== undefined) {
       return bad(`inputs.${i}: give data or parameters.binary_data_size, not both`);
     }
-    if (size.data === undefined && input.data === undefined) {
+    if (announced.data === undefined && input.data === undefined) {
       return bad(`inputs.${i}: data is missing (or parameters.binary_data_size, for binary data)`);
     }
-    sizes.push(size.data);
+    sizes.push(announced.data);
   }
   const slices = sliceBinary(
     body.binary,
