@@ -33,6 +33,8 @@ const results: GatewayBenchResults = {
   halfLoadFps: 74,
   p99HalfLoadMs: 42.6,
   p99FloorMs: 17.2,
+  p50HalfLoadMs: 11.7,
+  p50FloorMs: 6.5,
   p99HalfLoadNoDelayMs: 18.9,
   cpuMsPerFrame: 6.84,
   floorCpuMsPerFrame: 5.48,
@@ -168,7 +170,9 @@ describe('gatewayTable and gatewayHeadline', () => {
     expect(table).toContain(
       "| p99 at half load − floor's p99 ≤ 5 ms | **25.4 ms** (42.6 − 17.2 ms at 74 frames/s) | missed by 20.4 ms |",
     );
-    expect(table).toContain('| (the same with max queue delay 0) | 1.7 ms (18.9 − 17.2 ms) | |');
+    expect(table).toContain('| (the same at p50) | 5.2 ms (11.7 − 6.5 ms) | |');
+    expect(table).toContain('| (p99 with max queue delay 0) | 1.7 ms (18.9 − 17.2 ms) | |');
+    expect(table).toContain('| floor, half load | 74 | 6.5 / – / 17.2 | | 1 | | | |');
     expect(table).toContain('| (CPU per frame, floor / gateway) | 0.80 (5.48 / 6.84 ms) | |');
     expect(table).toContain(
       '| batched | 148 | 55.4 / 64.5 / 71.5 | 50.1 / 66.2 | 5.33 | 6.84 | 470 | 800 + 0 busy of 800 |',
