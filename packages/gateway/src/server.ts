@@ -105,9 +105,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     devicesConnected: () => counters.devicesConnected,
   });
   metrics.modelLoaded((performance.now() - started) / 1000);
+  // One name for this gateway, in Redis (its marks, its heartbeat) and in its MQTT events alike.
+  const gatewayId = config.redis?.replicaId ?? defaultGatewayId();
   // Frame ledger, revocations, rate limits and fleet view: in memory, or shared in Redis.
   const state = await createGatewayState({
     config,
+    gatewayId,
     logger: options.logger,
     monitor,
     revokedHere: () => registry.revokedCredentials(),
@@ -119,7 +122,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     config.mqtt &&
     createMqttEvents({
       ...config.mqtt,
-      gatewayId: config.redis?.replicaId ?? defaultGatewayId(),
+      gatewayId,
       logger: options.logger,
     });
   if (events) monitor.onEvent((event) => events.fleetEvent(event));

@@ -57,6 +57,11 @@ export interface GatewayStateOptions {
   connectWaitMs?: number;
   /** The fleet view's publish interval (default 1 s). */
   fleetIntervalMs?: number;
+  /**
+   * This gateway's name among the replicas (its in-flight marks, its fleet heartbeat): the one
+   * its MQTT events carry too. Default: `redis.replicaId`, else a fresh `defaultGatewayId()`.
+   */
+  gatewayId?: string;
 }
 
 /** A name for this gateway process, unique even for several in one process (tests). */
@@ -87,7 +92,7 @@ export async function createGatewayState(options: GatewayStateOptions): Promise<
     };
   }
   const { url, keyPrefix, ledgerTtlSeconds, commandTimeoutMs } = config.redis;
-  const replicaId = config.redis.replicaId ?? defaultGatewayId();
+  const replicaId = options.gatewayId ?? config.redis.replicaId ?? defaultGatewayId();
   const link = createRedisLink({
     url,
     commandTimeoutMs,
