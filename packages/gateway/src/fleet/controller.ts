@@ -4,8 +4,8 @@
  * the least confident frames of the whole fleet first, and it gives a device whose scene is hard
  * (many unsure frames) more of the budget than one whose scene is easy, without any per-device
  * allocation. The controller only has to find the bar at which the fleet's offload rate meets the
- * budget: an integral controller on the measured rate, in log space (the rate grows with the bar
- * roughly as a power law), with a multiplicative decrease when the cloud tier saturates (AIMD's
+ * budget: an integral controller on the measured rate that moves the bar multiplicatively (the
+ * rate grows with the bar roughly as a power law), with a multiplicative decrease when the cloud tier saturates (AIMD's
  * MD): its queue past a high-water mark, or any BUSY answer, lowers the bar at once, before the
  * queue is full and frames are shed.
  *
@@ -52,7 +52,7 @@ export interface FleetControllerOptions {
   budget: FleetBudget;
   /** The bar before the first measurement (default 0.5). */
   initialThreshold?: number;
-  /** Integral gain on log(budget / rate) per step (default 0.3). */
+  /** Integral gain per step on the relative error 1 − rate / budget, applied to log(bar) (default 0.3). */
   gain?: number;
   /**
    * Share of `maxQueue` at which the cloud tier counts as saturated (default 0.5): the queue now
@@ -136,8 +136,9 @@ export function createFleetController(options: FleetControllerOptions): FleetCon
       if (ceilingFps !== null) ceilingFps *= 1.02;
       const ceilingLoad = ceilingFps === null ? 0 : fps / ceilingFps;
       const limiting = Math.max(load, ceilingLoad);
-      // log(budget / rate), bounded: no frames at all (a bar below every frame) is "far under".
-      const error = limiting > 0 ? Math.max(-1, Math.min(1, -Math.log(limiting))) : 1;
+      // The relative error, bounded. Linear, not log(budget / rate): its mean is zero exactly when
+      // the mean rate meets the budget (a log error would settle a noisy rate a little above it).
+      const error = Math.max(-1, Math.min(1, 1 - limiting));
       threshold = clamp(threshold * Math.exp(gain * error));
       const capped = ceilingLoad > load ? `; cloud ceiling ${ceilingFps?.toFixed(1)} fps` : '';
       return { threshold, fps, bps, load, saturated, ceilingFps, reason: `fleet ${budgetText}${capped}` };
