@@ -4,18 +4,26 @@
 // the link's own schedule (no frame leaves while a hold it drew runs), whatever the timings were.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createGatewayLink, type LinkAnswer, type LinkTrace } from '@squeezegate/edge';
+import {
+  createEdgeRuntime,
+  createGatewayLink,
+  type FrameRecord,
+  type LinkAnswer,
+  type LinkTrace,
+} from '@squeezegate/edge';
+import { EdgeConfigSchema } from '@squeezegate/shared';
 import { afterAll, describe, expect, it } from 'vitest';
-import { datasetDir, haveRealModels, testLogger } from '../support/env.ts';
+import { datasetDir, haveRealModels, modelsDir, testLogger } from '../support/env.ts';
 import { type GatewayProcess, startGateway } from './chaos-support.ts';
 
 const TOKEN = 'busy-token-12345';
+const FLOOD_TOKEN = 'flood-token-12345';
 const ADMIN = 'busy-admin-token-12345';
 const BURST = 24;
 const BUSY_BACKOFF = { baseMs: 20, maxMs: 320 };
 /** One inference at a time and one frame waiting: a burst is shed, whatever the machine. */
 const GATEWAY_ARGS = [
-  ...['--device', `cam-b:${TOKEN}`, '--admin-token', ADMIN],
+  ...['--device', `cam-b:${TOKEN}`, '--device', `cam-flood:${FLOOD_TOKEN}`, '--admin-token', ADMIN],
   ...['--max-batch', '1', '--max-queue', '1', '--workers', '1'],
 ];
 
@@ -145,5 +153,57 @@ describe.skipIf(!haveRealModels)('BUSY: the link backs off with jitter instead o
     expect(held.bytesSent).toBe(0);
     expect(link.stats().framesSent).toBe(sentBefore);
     await link.close();
+  });
+
+  it('an agent shed by the gateway records every frame once: the cloud answer, or busy with its local one', async () => {
+    const gw = await start();
+    const FRAMES = 40;
+    const records: FrameRecord[] = [];
+    await using runtime = await createEdgeRuntime({
+      config: EdgeConfigSchema.parse({
+        deviceId: 'cam-b',
+        token: TOKEN,
+        gatewayUrl: `ws://127.0.0.1:${gw.port}/v1/edge`,
+        modelsDir,
+        policy: { kind: 'always' },
+        privacy: { faces: 'off' },
+        maxInFlight: 16,
+        deadlineMs: 1000,
+        busyBackoff: { baseMs: 20, maxMs: 200 },
+        source: { dir: datasetDir, limit: FRAMES },
+      }),
+      logger: testLogger,
+      onRecord: (r) => records.push(r),
+    });
+    // Another device keeps the gateway's one queue slot taken, so that the agent is shed
+    // whatever the speed of its own model against the gateway's.
+    const flood = await createGatewayLink({
+      url: `ws://127.0.0.1:${gw.port}/v1/edge`,
+      deviceId: 'cam-flood',
+      token: FLOOD_TOKEN,
+      logger: testLogger,
+      busyBackoff: { baseMs: 1, maxMs: 1 },
+    });
+    const [jpeg] = await images(1);
+    let flooding = true;
+    let n = 0;
+    const lanes = Array.from({ length: 8 }, async () => {
+      while (flooding) await flood.request(header('flood', n++), jpeg!, { deadlineMs: 10_000 });
+    });
+    await runtime.run();
+    flooding = false;
+    await Promise.all(lanes);
+    await flood.close();
+    const stats = runtime.link!.stats();
+    expect(records).toHaveLength(FRAMES);
+    expect(new Set(records.map((r) => r.frameId)).size).toBe(FRAMES);
+    const statuses = new Set(records.map((r) => r.cloud?.status));
+    for (const status of statuses) expect(['ok', 'busy', 'timeout']).toContain(status);
+    for (const r of records.filter((x) => x.cloud?.status === 'busy')) expect(r.final?.source).toBe('local');
+    for (const r of records.filter((x) => x.cloud?.status === 'ok')) expect(r.final?.source).toBe('cloud');
+    // A frame is sent again only after a BUSY, at most once per BUSY.
+    expect(stats.busy).toBeGreaterThan(0);
+    expect(stats.resent).toBeLessThanOrEqual(stats.busy);
+    expect(stats.backoffs).toBeLessThanOrEqual(stats.busy);
   });
 });
