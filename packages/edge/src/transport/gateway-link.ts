@@ -12,8 +12,8 @@ import {
 } from '@squeezegate/shared';
 import WebSocket from 'ws';
 import { planReconnect } from './backoff.ts';
-import { createBusyHold } from './busy-hold.ts';
-import type { GatewayLink, GatewayLinkOptions, LinkAnswer, LinkState } from './link-types.ts';
+import type { GatewayLink, GatewayLinkOptions, LinkState } from './link-types.ts';
+import { createPendingFrames } from './pending-frames.ts';
 
 export type {
   GatewayLink,
@@ -23,26 +23,6 @@ export type {
   LinkStats,
   LinkTrace,
 } from './link-types.ts';
-
-interface Pending {
-  envelope: Buffer | null;
-  spooled: boolean;
-  bytesSent: number;
-  startedAt: number;
-  deadlineAt: number;
-  /** On the wire of the live connection, awaiting its answer. */
-  onWire: boolean;
-  /** The busy hold's epoch when it was last sent. */
-  sentEpoch: number;
-  /** The last BUSY it was answered, if any: its outcome should the deadline pass meanwhile. */
-  busy: string | null;
-  /** Counts the transmits begun: one that waited on the spool's disk while another began yields. */
-  transmits: number;
-  settle: (answer: LinkAnswer) => void;
-}
-
-const LATE_MEMORY = 1024;
-const HELD_BACK = 'not sent: the gateway answered BUSY and the link is backing off';
 
 /**
  * The agent's supervised WebSocket to the gateway: hello with the device token, heartbeat both
@@ -92,9 +72,6 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     backoffs: 0,
     failovers: 0,
   };
-  const pending = new Map<string, Pending>();
-  // Frames that already have their final result: an answer for one of them is late, not unknown.
-  const finished: string[] = [];
   let firstOutcome: () => void = () => {};
   const first = new Promise<void>((resolve) => {
     firstOutcome = resolve;
@@ -107,54 +84,22 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     return n;
   };
 
-  const canSend = () => state === 'open' && ws?.readyState === WebSocket.OPEN && !hold.holding();
-
-  const transmit = async (frameId: string, p: Pending) => {
-    // Marked before the spool is read, so that a flush meanwhile does not send it twice.
-    p.onWire = true;
-    const mine = ++p.transmits;
-    const envelope = p.envelope ?? (p.spooled && spool ? await spool.take(frameId) : null);
-    if (mine !== p.transmits) return;
-    if (!envelope || !canSend() || pending.get(frameId) !== p) {
-      p.onWire = false;
-      return;
-    }
-    const resend = p.bytesSent > 0;
-    p.sentEpoch = hold.epoch;
-    p.bytesSent += send(envelope, (err) => {
-      if (err) log.warn({ frameId, err: err.message }, 'send failed; the frame goes again after a reconnect');
-    });
-    stats.framesSent++;
-    if (resend) stats.resent++;
-    trace?.({ kind: 'sent', frameId, resend, gateway: urls[current]!, at: performance.now() });
-  };
-
-  /** Sends every frame that waits (after a reconnect, or a busy hold), under its id. */
-  const flush = () => {
-    for (const [frameId, p] of pending) {
-      if (!canSend()) return;
-      if (!p.onWire) void transmit(frameId, p);
-    }
-  };
-
-  const hold = createBusyHold({ bounds: busyBackoff, random, onRelease: flush });
-
-  const onBusy = (frameId: string, message: string) => {
-    const p = pending.get(frameId);
-    if (!p) return;
-    stats.busy++;
-    p.onWire = false;
-    p.busy = message;
-    const heldMs = hold.busy(p.sentEpoch);
-    if (heldMs !== null) {
-      stats.backoffs++;
-      log.debug({ heldMs: Math.round(heldMs), streak: hold.streak }, 'gateway busy; holding frames back');
-    }
-    trace?.({ kind: 'busy', frameId, heldMs, until: hold.until, at: performance.now() });
-    // It would wait past its deadline: it keeps its local answer now, its slot freed at once.
-    if (p.deadlineAt <= hold.until) p.settle({ kind: 'error', code: 'BUSY', message });
-    else flush();
-  };
+  const pending = createPendingFrames({
+    write: (frameId, envelope) =>
+      send(envelope, (err) => {
+        if (err)
+          log.warn({ frameId, err: err.message }, 'send failed; the frame goes again after a reconnect');
+      }),
+    writable: () => state === 'open' && ws?.readyState === WebSocket.OPEN,
+    gateway: () => urls[current]!,
+    stats,
+    busyBackoff,
+    random,
+    spool,
+    log,
+    onLate: options.onLate,
+    trace,
+  });
 
   const connect = () => {
     const target = urls[current]!;
@@ -213,28 +158,17 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
           attempt = 0;
           firstOutcome();
           // Unanswered frames go again under the same id: the gateway answers a repeated id once.
-          flush();
+          pending.flush();
           return;
         }
-        case 'result': {
-          hold.answered();
-          const p = pending.get(msg.frameId);
-          if (p) p.settle({ kind: 'result', result: msg, rttMs: performance.now() - p.startedAt });
-          else if (finished.includes(msg.frameId)) {
-            stats.late++;
-            options.onLate?.(msg.frameId, msg);
-          }
+        case 'result':
+          pending.result(msg);
           return;
-        }
         case 'policy':
           options.onPolicy?.(msg);
           return;
         case 'error':
-          if (msg.frameId !== undefined) {
-            if (msg.code === 'BUSY') return onBusy(msg.frameId, msg.message);
-            pending.get(msg.frameId)?.settle({ kind: 'error', code: msg.code, message: msg.message });
-            return;
-          }
+          if (msg.frameId !== undefined) return pending.error(msg.frameId, msg.code, msg.message);
           lastError = `${msg.code}: ${msg.message}`;
           if (msg.code === 'AUTH_FAILED' || msg.code === 'PROTOCOL_VERSION') {
             state = 'refused';
@@ -256,12 +190,12 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
       const why = reason.length > 0 ? reason.toString() : (lastError ?? `closed with ${code}`);
       // A refusal already says why (AUTH_FAILED: …); keep that rather than the close reason.
       if (state !== 'refused') lastError = why;
-      for (const p of pending.values()) p.onWire = false;
+      pending.disconnected();
       // The first outcome: refused, or every gateway of the list tried once.
       if (closing || state === 'refused' || attempt + 1 >= urls.length) firstOutcome();
       if (closing || state === 'refused') {
         if (state !== 'refused') state = 'closed';
-        for (const p of pending.values()) p.settle({ kind: 'unavailable', reason: `link closed (${why})` });
+        pending.settleAll({ kind: 'unavailable', reason: `link closed (${why})` });
         return;
       }
       state = 'reconnecting';
@@ -328,41 +262,7 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
         spooled = true;
       }
       const waitMs = spooled && spool ? spool.ttlMs : deadlineMs;
-      const startedAt = performance.now();
-      // The gateway shed this device and the hold outlasts the frame: it keeps its local answer now.
-      if (!spooled && hold.holding() && startedAt + waitMs <= hold.until)
-        return { answer: { kind: 'error', code: 'BUSY', message: HELD_BACK }, bytesSent: 0 };
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          if (p.busy !== null) settle({ kind: 'error', code: 'BUSY', message: p.busy });
-          else if (p.bytesSent === 0 && !spooled && hold.holding())
-            settle({ kind: 'error', code: 'BUSY', message: HELD_BACK });
-          else settle(spooled ? { kind: 'expired', afterMs: waitMs } : { kind: 'timeout', afterMs: waitMs });
-        }, waitMs);
-        const settle = (answer: LinkAnswer) => {
-          if (pending.get(frameId) !== p) return;
-          pending.delete(frameId);
-          clearTimeout(timer);
-          finished.push(frameId);
-          if (finished.length > LATE_MEMORY) finished.shift();
-          if (p.spooled) void spool?.remove(frameId);
-          resolve({ answer, bytesSent: p.bytesSent });
-        };
-        const p: Pending = {
-          envelope: spooled ? null : envelope,
-          spooled,
-          bytesSent: 0,
-          startedAt,
-          deadlineAt: startedAt + waitMs,
-          onWire: false,
-          sentEpoch: hold.epoch,
-          busy: null,
-          transmits: 0,
-          settle,
-        };
-        pending.set(frameId, p);
-        if (canSend()) void transmit(frameId, p);
-      });
+      return pending.add(frameId, { envelope, spooled, waitMs });
     },
     stats() {
       return { ...stats, wireBytes: stats.wireBytes + (liveTcp?.bytesWritten ?? 0) };
@@ -390,12 +290,12 @@ export async function createGatewayLink(options: GatewayLinkOptions): Promise<Ga
     },
     async close() {
       closing = true;
-      hold.close();
+      pending.close();
       if (reconnectTimer) clearTimeout(reconnectTimer);
       const socket = ws;
       if (!socket || socket.readyState === WebSocket.CLOSED) {
         state = 'closed';
-        for (const p of pending.values()) p.settle({ kind: 'unavailable', reason: 'link closed' });
+        pending.settleAll({ kind: 'unavailable', reason: 'link closed' });
         return;
       }
       await new Promise<void>((resolve) => {
