@@ -208,6 +208,15 @@ describe('gatewayTable and gatewayHeadline', () => {
     };
     expect(gatewayTable(lossy)).toContain('| **0.62** (148 / 182 frames/s) | missed by 0.18 |');
     expect(gatewayTable(lossy)).toContain('800 frames were sent and 78 were never answered');
+    const stalled = gatewayTable({
+      ...results,
+      p99HalfLoadMs: 71.9,
+      p99FloorMs: 150.8,
+      met: { overFloor: true, p99Gap: true },
+    });
+    expect(stalled).toContain(
+      "| **-78.9 ms** (71.9 − 150.8 ms at 74 frames/s) | met, but the floor's own p99 is the larger: the machine's stalls, not the code, set both |",
+    );
     expect(gatewayHeadline(lossy)[1]!.value).toBe('722 of 800 (600 busy)');
   });
 });
