@@ -35,6 +35,17 @@ export function prng(seed: number): () => number {
 
 const SIZE = 224;
 
+/**
+ * How hard the night is. `moderate`: blur σ 2 px, Gaussian noise σ 20 (of 255), 40 % of the light
+ * with noise σ 6; `severe`: blur σ 3, noise σ 40, a quarter of the light with noise σ 10 (where
+ * the cloud model fails about as often as the edge's).
+ */
+export const SEVERITIES = {
+  moderate: { blur: 2, noise: 20, light: 0.4, lightNoise: 6 },
+  severe: { blur: 3, noise: 40, light: 0.25, lightNoise: 10 },
+} as const;
+export type Severity = keyof typeof SEVERITIES;
+
 /** Gaussian noise of standard deviation `sigma` on 8-bit pixels (Box–Muller, seeded). */
 function addNoise(pixels: Buffer, sigma: number, seed: number): Buffer {
   const random = prng(seed);
@@ -47,7 +58,13 @@ function addNoise(pixels: Buffer, sigma: number, seed: number): Buffer {
 }
 
 /** The 224 crop of an image (short side to 256, centre 224), corrupted as `scene` says, as a JPEG. */
-export async function sceneJpeg(file: string, scene: Scene, seed: number): Promise<Buffer> {
+export async function sceneJpeg(
+  file: string,
+  scene: Scene,
+  options: { seed: number; severity: Severity },
+): Promise<Buffer> {
+  const { seed } = options;
+  const k = SEVERITIES[options.severity];
   const { data } = await sharp(file)
     .rotate()
     .removeAlpha()
@@ -62,14 +79,14 @@ export async function sceneJpeg(file: string, scene: Scene, seed: number): Promi
     case 'clean':
       break;
     case 'blur':
-      pixels = await sharp(pixels, raw).blur(3).raw().toBuffer();
+      pixels = await sharp(pixels, raw).blur(k.blur).raw().toBuffer();
       break;
     case 'noise':
-      pixels = addNoise(pixels, 40, seed);
+      pixels = addNoise(pixels, k.noise, seed);
       break;
     case 'lowlight':
-      // A quarter of the light, then the sensor's noise amplified by the gain.
-      pixels = addNoise(await sharp(pixels, raw).linear(0.25, 0).raw().toBuffer(), 10, seed);
+      // Less light, then the sensor's noise amplified by the gain.
+      pixels = addNoise(await sharp(pixels, raw).linear(k.light, 0).raw().toBuffer(), k.lightNoise, seed);
       break;
   }
   return sharp(pixels, raw).jpeg({ quality: 90 }).toBuffer();
@@ -114,10 +131,18 @@ export async function prepareFrames(options: {
   images: readonly { file: string; truth: number }[];
   edge: Classifier;
   cacheDir: string;
+  severity: Severity;
   onProgress?: (done: number, total: number) => void;
 }): Promise<FleetFrame[]> {
   const { images, edge } = options;
-  const dir = path.join(options.cacheDir, `fleet-${edge.spec.id}-${edge.spec.sha256.slice(0, 12)}`);
+  const { severity } = options;
+  // The corruption's parameters are part of the key: changing them never reads stale frames.
+  const recipe = createHash('sha256').update(JSON.stringify(SEVERITIES[severity])).digest('hex').slice(0, 8);
+  const dir = path.join(
+    options.cacheDir,
+    `fleet-${edge.spec.id}-${edge.spec.sha256.slice(0, 12)}`,
+    `${severity}-${recipe}`,
+  );
   const out: FleetFrame[] = [];
   const total = images.length * SCENES.length;
   for (const [i, image] of images.entries()) {
@@ -130,7 +155,7 @@ export async function prepareFrames(options: {
       let jpeg = await readOrNull(`${base}.jpg`);
       let probsBuf = jpeg ? await readOrNull(`${base}.f32`) : null;
       if (!jpeg || !probsBuf) {
-        jpeg = await sceneJpeg(image.file, scene, i + 1);
+        jpeg = await sceneJpeg(image.file, scene, { seed: i + 1, severity });
         const view = await toModelView(jpeg, { preprocess: edge.spec.preprocess, view: 'crop' });
         const probs = (await edge.classify([view]))[0]!.probs;
         probsBuf = Buffer.from(probs.buffer, probs.byteOffset, probs.byteLength);

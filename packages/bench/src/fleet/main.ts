@@ -31,10 +31,12 @@ corrupted (blur, noise, low light), and send the real 224 crop over a real WebSo
 Options:
   --devices <n>     simulated devices (default 200)
   --fps <n>         frames each device captures per second (default 0.5)
-  --budget <fps>    fleet budget in cloud frames/s (default 20)
+  --budget <fps>    fleet budget in cloud frames/s (default 40)
   --seconds <n>     length of each arm (default 90)
   --warmup <n>      seconds at the start of each arm left out of the figures (default 15)
   --images <n>      images of the sample set per scene (default 120)
+  --severity <s>    moderate | severe: how hard the night scenes are (default moderate;
+                    see SEVERITIES in packages/bench/src/fleet/frames.ts)
   --json <file>     also write the results here
   --out <dir>       results.json and table.md (default docs/bench/fleet)
   --doc <file>      the docs page whose bench:fleet section is rewritten (default
@@ -47,10 +49,11 @@ const int = (min: number) => z.coerce.number().int().min(min);
 const Args = z.object({
   devices: int(1).default(200),
   fps: z.coerce.number().positive().max(30).default(0.5),
-  budget: z.coerce.number().positive().default(20),
+  budget: z.coerce.number().positive().default(40),
   seconds: int(10).default(90),
   warmup: int(0).default(15),
   images: int(4).default(120),
+  severity: z.enum(['moderate', 'severe']).default('moderate'),
   json: z.string().optional(),
   out: z.string().default(path.join(root, 'docs/bench/fleet')),
   doc: z.string().default(path.join(root, 'docs/benchmarks.md')),
@@ -67,6 +70,7 @@ const cli = await readCli(process.argv.slice(2), {
   seconds: { type: 'string' },
   warmup: { type: 'string' },
   images: { type: 'string' },
+  severity: { type: 'string' },
   json: { type: 'string' },
   out: { type: 'string' },
   doc: { type: 'string' },
@@ -105,6 +109,7 @@ try {
     images,
     edge,
     cacheDir: args['cache-dir'],
+    severity: args.severity,
     onProgress: (done, total) => {
       if (done % 100 === 0 || done === total) log(`frames: ${done}/${total}`);
     },
@@ -156,6 +161,7 @@ const results: FleetBenchResults = {
   seconds: args.seconds,
   warmupS: args.warmup,
   images: args.images,
+  severity: args.severity,
   machine,
   command,
   arms,

@@ -20,6 +20,7 @@ export interface FleetBenchResults {
   seconds: number;
   warmupS: number;
   images: number;
+  severity: string;
   machine: MachineInfo;
   command: string;
   arms: ArmResult[];
@@ -29,7 +30,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 export function fleetTable(r: FleetBenchResults): string {
   const lines = [
-    `${r.devices} simulated devices at ${r.fps} frames/s each (${(r.devices * r.fps).toFixed(0)} frames/s captured) against one real gateway, fleet budget ${r.budget} cloud frames/s, ${r.seconds} s per arm, the first ${r.warmupS} s left out. Half the devices see clean images, the rest blur, noise or low light (${r.images} images of the sample set in each scene). Cloud answers come from the gateway's model; edge answers are the edge model's cached predictions on the same payloads.`,
+    `${r.devices} simulated devices at ${r.fps} frames/s each (${(r.devices * r.fps).toFixed(0)} frames/s captured) against one real gateway, fleet budget ${r.budget} cloud frames/s, ${r.seconds} s per arm, the first ${r.warmupS} s left out. Half the devices see clean images, the rest blur, noise or low light (${r.severity} night, ${r.images} images of the sample set in each scene). Cloud answers come from the gateway's model; edge answers are the edge model's cached predictions on the same payloads.`,
     '',
     '| arm | achieved frames/s | achieved / budget | 5 s windows over 110 % | top-1 | offloaded | BUSY |',
     '|---|---|---|---|---|---|---|',
@@ -38,16 +39,16 @@ export function fleetTable(r: FleetBenchResults): string {
         `| ${a.arm === 'cascade' ? 'fleet controller (one bar)' : 'uniform per-device caps (`rate`)'} | ${a.achieved.toFixed(2)} | ${(a.achieved / r.budget).toFixed(3)} | ${pct(a.overBudget)} | ${pct(a.top1)} | ${a.offloaded} of ${a.frames} | ${a.busy} |`,
     ),
     '',
-    "Where the budget went, by scene (share of that scene's frames offloaded; top-1 of its final answers):",
+    "Where the budget went, by scene: the share of the scene's frames offloaded, the top-1 of its final answers, and what one offloaded frame of the scene was worth (top-1 of the final answer less the edge's, over its offloaded frames):",
     '',
-    `| scene | devices | ${r.arms.map((a) => `${a.arm} offloaded | ${a.arm} top-1`).join(' | ')} |`,
-    `|---|---|${r.arms.map(() => '---|---').join('|')}|`,
+    `| scene | devices | ${r.arms.map((a) => `${a.arm} offloaded | ${a.arm} top-1 | ${a.arm} gain / offload`).join(' | ')} |`,
+    `|---|---|${r.arms.map(() => '---|---|---').join('|')}|`,
     ...SCENES.map((s) => {
       const first = r.arms[0]!.byScene[s];
       return `| ${s} | ${first.devices} | ${r.arms
         .map((a) => {
           const f = a.byScene[s];
-          return `${pct(f.offloaded / Math.max(1, f.frames))} | ${pct(f.top1)}`;
+          return `${pct(f.offloaded / Math.max(1, f.frames))} | ${pct(f.top1)} | ${f.gainPerOffload.toFixed(3)}`;
         })
         .join(' | ')} |`;
     }),

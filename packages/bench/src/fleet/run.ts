@@ -40,6 +40,8 @@ export interface SceneFigures {
   frames: number;
   offloaded: number;
   top1: number;
+  /** Over the offloaded frames: top-1 of the final answer less top-1 of the edge's own. */
+  gainPerOffload: number;
 }
 
 export interface ArmResult {
@@ -64,12 +66,17 @@ export interface ArmResult {
 export const sceneOf = (device: number): Scene =>
   device % 2 === 0 ? 'clean' : SCENES[1 + ((device >> 1) % (SCENES.length - 1))]!;
 
+/** Mean over frames of (final answer right) − (edge answer right). */
+const gainOf = (frames: readonly { top1: number; edgeTop1: number; truth: number }[]) =>
+  frames.reduce((g, p) => g + Number(p.top1 === p.truth) - Number(p.edgeTop1 === p.truth), 0) /
+  Math.max(1, frames.length);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 interface Pending {
   device: number;
   capturedAt: number;
-  outcome: Promise<{ offloaded: boolean; top1: number }>;
+  outcome: Promise<{ offloaded: boolean; top1: number; edgeTop1: number }>;
   truth: number;
 }
 
@@ -179,6 +186,7 @@ export async function runArm(options: ArmOptions): Promise<ArmResult> {
             frames: of.length,
             offloaded: of.filter((p) => p.offloaded).length,
             top1: of.filter((p) => p.top1 === p.truth).length / Math.max(1, of.length),
+            gainPerOffload: gainOf(of.filter((p) => p.offloaded)),
           },
         ];
       }),
@@ -209,12 +217,12 @@ export async function runArm(options: ArmOptions): Promise<ArmResult> {
     d: number,
     frame: FleetFrame,
     k: number,
-  ): Promise<{ offloaded: boolean; top1: number }> {
+  ): Promise<{ offloaded: boolean; top1: number; edgeTop1: number }> {
     const probs = frame.probs;
     const best = topK(probs, 1)[0]!;
     const policy = policies[d]!;
     const decision = policy.decide({ probs, confidence: confidences(probs) }, performance.now());
-    if (decision.kind === 'local') return { offloaded: false, top1: best.index };
+    if (decision.kind === 'local') return { offloaded: false, top1: best.index, edgeTop1: best.index };
     policy.spent(frame.jpeg.length);
     const { answer } = await links[d]!.request(
       {
@@ -229,8 +237,8 @@ export async function runArm(options: ArmOptions): Promise<ArmResult> {
       frame.jpeg,
       { deadlineMs: 10_000 },
     );
-    if (answer.kind !== 'result') return { offloaded: true, top1: best.index };
+    if (answer.kind !== 'result') return { offloaded: true, top1: best.index, edgeTop1: best.index };
     answeredCount++;
-    return { offloaded: true, top1: answer.result.top[0]!.index };
+    return { offloaded: true, top1: answer.result.top[0]!.index, edgeTop1: best.index };
   }
 }
