@@ -36,6 +36,8 @@ export type { LocalBackendOptions } from './inference/local-backend.ts';
 export { createLocalBackend } from './inference/local-backend.ts';
 export type { OipBackendOptions } from './inference/oip-backend.ts';
 export { createOipBackend, RemoteBackendError, RemoteBackendErrorCode } from './inference/oip-backend.ts';
+export type { FairShare, FairShareSlot, FairShareStats } from './limits/fair-share.ts';
+export { createFairShare } from './limits/fair-share.ts';
 export type {
   FrameRateLimiter,
   FrameRateLimiterOptions,

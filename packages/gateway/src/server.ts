@@ -23,6 +23,7 @@ import { type BatcherStats, createBatcher } from './inference/batcher.ts';
 import { createCloudInference } from './inference/cloud-inference.ts';
 import { createLocalBackend } from './inference/local-backend.ts';
 import { createOipBackend } from './inference/oip-backend.ts';
+import { createFairShare } from './limits/fair-share.ts';
 import { createFleetMonitor, type FleetMonitor } from './monitor/fleet-monitor.ts';
 import { createGatewayMetrics } from './monitor/metrics.ts';
 import { createPayloadPreview } from './monitor/payload-preview.ts';
@@ -98,6 +99,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     errors: 0,
     duplicates: 0,
   };
+  // One device sending back to back does not get the others' frames shed (limits/fair-share.ts).
+  // The queue and one frame per running batch: held within that, a frame finds the queue with room.
+  const fairShare = createFairShare({
+    capacity: config.maxQueue + backend.concurrency,
+    devices: () => counters.devicesConnected,
+  });
   const monitor = createFleetMonitor();
   const metrics = createGatewayMetrics({
     batching: () => batcher.stats(),
@@ -269,6 +276,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         metrics,
         ledger,
         rateLimiter,
+        fairShare,
         connections,
         accepting: () => accepting,
         preview,

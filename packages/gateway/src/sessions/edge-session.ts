@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { DeviceRegistry } from '../auth/device-registry.ts';
 import type { CloudAnswer, CloudInference } from '../inference/cloud-inference.ts';
+import type { FairShare } from '../limits/fair-share.ts';
 import type { FrameRateLimiter } from '../limits/frame-rate.ts';
 import type { FleetMonitor } from '../monitor/fleet-monitor.ts';
 import type { GatewayMetrics } from '../monitor/metrics.ts';
@@ -53,6 +54,8 @@ export interface EdgeSessionOptions {
   /** Answers by device and frame id, across connections. */
   ledger: FrameLedger;
   rateLimiter: FrameRateLimiter;
+  /** Each device's share of the inference queue under pressure; none: first come, first served. */
+  fairShare?: FairShare | null;
   connections: DeviceConnections;
   /** False once the gateway is shutting down: new frames are answered SHUTTING_DOWN. */
   accepting: () => boolean;
@@ -211,12 +214,23 @@ export function attachEdgeSession(options: EdgeSessionOptions): { done: Promise<
         message: `over this device's ${rateLimiter.perSecond} frames per second`,
       };
     }
+    const slot = options.fairShare?.take(device);
+    if (slot === null) {
+      // BUSY, as a full queue: retryable, and the agent backs off.
+      return {
+        ok: false,
+        code: WireErrorCode.BUSY,
+        message: `this device holds its share of the inference queue (${options.fairShare!.share()} frames)`,
+      };
+    }
     try {
       return await cloud.infer(image, view);
     } catch (err) {
       // The frame still gets an answer (and any repeat of it waiting for one); the cause stays here.
       log.error({ err }, 'frame handling failed');
       return { ok: false, code: WireErrorCode.INFERENCE_FAILED, message: 'the gateway failed on this frame' };
+    } finally {
+      slot?.release();
     }
   }
 
