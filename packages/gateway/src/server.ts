@@ -145,7 +145,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           bytesIn: counters.bytesIn,
           queued: b.queued,
           maxQueue: config.maxQueue,
-          busy: b.busy,
+          // Shed by the queue, or by a device's share of it: BUSY either way.
+          busy: b.busy + fairShare.stats().refused,
           served: b.items,
         };
       },
