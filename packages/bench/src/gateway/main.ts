@@ -85,7 +85,9 @@ const showFloor = (label: string, f: FloorResult) =>
 const primaryWorkers = config.workers[0]!;
 const primaryThreads = config.threads ?? threadsFor(primaryWorkers, machine.cores);
 // Five rounds, the order reversed each round, the median kept: the machine's load drifts.
-const sweepRuns = new Map<number, number[]>(config.batches.map((b) => [b, []]));
+const sweepRuns = new Map<number, { fps: number[]; cpu: number[] }>(
+  config.batches.map((b) => [b, { fps: [], cpu: [] }]),
+);
 for (let round = 0; round < 5; round++) {
   const order = round % 2 === 0 ? config.batches : [...config.batches].reverse();
   for (const batch of order) {
@@ -96,16 +98,18 @@ for (let round = 0; round < 5; round++) {
       batch,
       threads: primaryThreads,
     });
-    sweepRuns.get(batch)!.push(bare.framesPerSec);
+    sweepRuns.get(batch)!.fps.push(bare.framesPerSec);
+    sweepRuns.get(batch)!.cpu.push(bare.cpuMsPerImage);
   }
 }
 const batchSweep: BatchPoint[] = config.batches.map((batch) => ({
   batch,
-  imagesPerSec: median(sweepRuns.get(batch)!),
+  imagesPerSec: median(sweepRuns.get(batch)!.fps),
+  cpuMsPerImage: median(sweepRuns.get(batch)!.cpu),
 }));
 for (const p of batchSweep)
   log(
-    `model alone, batch ${String(p.batch).padStart(2)}: ${p.imagesPerSec.toFixed(1)} images/s (median of 5)`,
+    `model alone, batch ${String(p.batch).padStart(2)}: ${p.imagesPerSec.toFixed(1)} images/s, ${p.cpuMsPerImage.toFixed(2)} CPU ms/image (median of 5)`,
   );
 
 // Warm-up: the first gateway pays for worker start-up and caches; it is not reported.
@@ -236,6 +240,7 @@ const results: GatewayBenchResults = {
   floorCpuMsPerFrame: (floors[0]!.cpuMsPerFrame + floors[1]!.cpuMsPerFrame) / 2,
   cpuOverFloor: (floors[0]!.cpuMsPerFrame + floors[1]!.cpuMsPerFrame) / 2 / batched.cpuMsPerFrame,
   batchedOverUnbatched: batched.framesPerSec / unbatched.framesPerSec,
+  batchedCpuSaving: unbatched.cpuMsPerFrame / batched.cpuMsPerFrame,
   p99Ms: batched.latencyMs.p99,
   peakRssMb: batched.peakRssMb,
   goals: GATEWAY_GOALS,
