@@ -181,7 +181,7 @@ describe.skipIf(!haveRealModels || process.platform !== 'linux')('a fleet of gat
     const byB = sample(metricsB, INFERRED) ?? 0;
     const byC = sample(metricsC, INFERRED) ?? 0;
     const total = FRAMES * agents.length;
-    expect(byA.length + byB + byC).toBe(total);
+    expect(byA.length + byB + byC, JSON.stringify({ byA: byA.length, byB, byC })).toBe(total);
     // The answers lost on the way to cam-1 were in the ledger, and the survivors answered the
     // frames sent again from there: counted as duplicates, not inferred.
     expect(lostAnswers.filter((f) => !byA.includes(f))).toEqual([]);
