@@ -1,4 +1,9 @@
-import { PolicyMessageSchema, parseJsonMessage, ServerMessageSchema } from '@squeezegate/shared';
+import {
+  ClientTextMessageSchema,
+  PolicyMessageSchema,
+  parseJsonMessage,
+  ServerMessageSchema,
+} from '@squeezegate/shared';
 import { describe, expect, it } from 'vitest';
 
 const valid = {
@@ -37,5 +42,12 @@ describe('policy message (fleet offload bar)', () => {
   it('is a server message an agent can tell from a result', () => {
     const parsed = parseJsonMessage(ServerMessageSchema, JSON.stringify(valid));
     expect(parsed.ok && parsed.value.type).toBe('policy');
+  });
+});
+
+describe('policy message direction', () => {
+  it('is not something an agent may send: the gateway reads it as a bad message', () => {
+    const parsed = parseJsonMessage(ClientTextMessageSchema, JSON.stringify(valid));
+    expect(parsed.ok).toBe(false);
   });
 });
