@@ -1,5 +1,6 @@
 // The Dockerfiles and the compose file against the repository: what they copy, install, run,
 // expose and mount must exist and be what the packages need.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EDGE_WS_PATH, GatewayConfigSchema, getModelSpec } from '@squeezegate/shared';
 import { describe, expect, it } from 'vitest';
@@ -50,7 +51,10 @@ describe.each(Object.keys(DOCKERFILES) as (keyof typeof DOCKERFILES)[])('%s Dock
     const entry = JSON.parse(all(final, 'ENTRYPOINT').at(-1)!.args) as string[];
     const dir = workspaceDir(workspace)!;
     expect(entry.slice(0, 2)).toEqual(['node', `${dir}/dist/main.js`]);
-    expect(packageJson(dir).bin?.[`squeezegate-${which}`]).toBe('./dist/main.js');
+    // The installed command is a file that exists before the build and imports dist/main.js.
+    const bin = packageJson(dir).bin?.[`squeezegate-${which}`];
+    expect(bin).toBe(`./bin/squeezegate-${which}.js`);
+    expect(readFileSync(path.join(repoRoot, dir, bin!), 'utf8')).toContain("import '../dist/main.js';");
     const compile = build!.instructions.find((i) => i.keyword === 'RUN' && /\btsc -b\b/.test(i.args));
     expect(compile?.args).toContain(`${dir}/tsconfig.build.json`);
     // The entry package and every workspace package it depends on: sources into the build stage,
