@@ -145,8 +145,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           bytesIn: counters.bytesIn,
           queued: b.queued,
           maxQueue: config.maxQueue,
-          // Shed by the queue, or by a device's share of it: BUSY either way.
-          busy: b.busy + fairShare.stats().refused,
+          // The batcher's sheds only: a frame refused for its device's share (fair-share.ts) says
+          // that device is greedy, not that the cloud tier is full, and must not lower the
+          // fleet's bar for everyone.
+          busy: b.busy,
           served: b.items,
         };
       },
