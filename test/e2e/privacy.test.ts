@@ -151,7 +151,7 @@ describe.skipIf(!haveDetectionModels || !haveRealModels || !ffmpeg)('privacy you
             classifier,
             labels,
             policy: createPolicy({ kind: 'always' }),
-            payload: { kind, quality: 85 },
+            payload: { kind, codec: 'jpeg', quality: 85 },
             onRecord: (r) => records.push(r),
           });
     await agent.run(await folder(source));
@@ -267,7 +267,7 @@ describe.skipIf(!haveDetectionModels || !haveRealModels || !ffmpeg)('privacy you
       labels,
       link,
       policy: createPolicy({ kind: 'always' }),
-      payload: { kind: 'crop', quality: 85 },
+      payload: { kind: 'crop', codec: 'jpeg', quality: 85 },
       privacy: guard,
       deadlineMs: 100,
       maxInFlight: 4,

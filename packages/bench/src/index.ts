@@ -1,5 +1,5 @@
 export type { CascadeResults, PayloadRow, Prices, Row } from './cascade/analysis.ts';
-export { analyse, SCORERS } from './cascade/analysis.ts';
+export { analyse, cheapestWithin, SCORERS } from './cascade/analysis.ts';
 export type { CascadeBenchConfig } from './cascade/config.ts';
 export { CascadeBenchSchema, cascadeConfigFromCli } from './cascade/config.ts';
 export { cascadeHeadline, toChartSvg, toCsv, toMarkdown } from './cascade/report.ts';

@@ -2,6 +2,7 @@ import {
   analyse,
   type CascadeResults,
   cascadeHeadline,
+  cheapestWithin,
   type MachineInfo,
   MissingMarkersError,
   spliceSection,
@@ -86,7 +87,15 @@ const rowsOf = (payload: string, policy: string) =>
 describe('analyse', () => {
   it('has the headline keys', () => {
     expect(Object.keys(r.headline).sort()).toEqual(
-      ['best', 'bytesRatioAt99', 'cloudTop1', 'edgeTop1', 'offloadFor99PctOfCloud', 'payload'].sort(),
+      [
+        'best',
+        'bytesRatioAt99',
+        'cheapestNearOriginal',
+        'cloudTop1',
+        'edgeTop1',
+        'offloadFor99PctOfCloud',
+        'payload',
+      ].sort(),
     );
     expect(Object.keys(r.headline.offloadFor99PctOfCloud).sort()).toEqual(
       ['calibrated', 'entropy', 'learned', 'margin', 'maxProb', 'rate'].sort(),
@@ -231,6 +240,29 @@ describe('analyse', () => {
     expect(r.headline.bytesRatioAt99!).toBeCloseTo(smallest, 1);
   });
 
+  it('headline: the cheapest payload within a point of original, or original itself', () => {
+    // Synthetic crop: 5 points below original, so only original qualifies.
+    expect(r.headline.cheapestNearOriginal?.payload).toBe('original');
+    const row = (payload: string, bytesPerFrame: number, cloudTop1: number) => ({
+      payload,
+      bytesPerFrame,
+      bytesRatio: bytesPerFrame / 30_000,
+      cloudTop1,
+    });
+    const rows = [
+      row('original', 30_000, 0.82),
+      row('crop-q85', 14_000, 0.785),
+      row('crop-webp-q90', 12_000, 0.811),
+      row('crop-webp-q95', 16_000, 0.815),
+      row('crop-avif-q50', 6_000, 0.79),
+    ];
+    expect(cheapestWithin(rows)?.payload).toBe('crop-webp-q90');
+    // Exactly one point below still counts; more than a point does not.
+    expect(cheapestWithin([row('original', 30_000, 0.82), row('x', 1, 0.81)])?.payload).toBe('x');
+    expect(cheapestWithin([row('original', 30_000, 0.82), row('x', 1, 0.8099)])?.payload).toBe('original');
+    expect(cheapestWithin(rows.slice(1))).toBeNull();
+  });
+
   it('bytes ratios stay in [0, 1] and the crop sends a fifth of the original’s', () => {
     for (const row of r.rows) {
       expect(row.bytesRatio).toBeGreaterThanOrEqual(0);
@@ -327,10 +359,15 @@ describe('report', () => {
       pct(r.edgeTop1),
       pct(r.cloudTop1),
       `${pct(r.headline.offloadFor99PctOfCloud[r.headline.best!]!)} of frames, ${pct(r.headline.bytesRatioAt99!)} of the bytes`,
+      // No synthetic payload comes within a point of original: original is its own cheapest.
+      `original: ${(r.payloads[0]!.bytesPerFrame / 1000).toFixed(1)} kB (100.0 % of captured), cloud top-1 ${pct(r.cloudTop1)}`,
     ]);
     expect(rows[0]!.figure).toContain(`${FRAMES} labelled frames`);
     expect(rows[2]!.figure).toContain(`best rule: ${r.headline.best}`);
     const never = cascadeHeadline({ ...r, headline: { ...r.headline, best: null, bytesRatioAt99: null } });
     expect(never[2]!.value).toBe('not reached');
+    expect(cascadeHeadline({ ...r, headline: { ...r.headline, cheapestNearOriginal: null } })[3]!.value).toBe(
+      'none',
+    );
   });
 });

@@ -23,6 +23,7 @@ export type {
   EdgeConfig,
   LearnedFeature,
   LearnedRule,
+  PayloadCodec,
   PayloadConfig,
   PolicyConfig,
   PolicyKind,
@@ -38,6 +39,7 @@ export {
   LEARNED_FEATURES,
   LearnedRuleSchema,
   LogLevelSchema,
+  PAYLOAD_CODECS,
   PayloadSchema,
   PolicySchema,
   PRIVACY_DEFAULTS,
@@ -46,8 +48,8 @@ export {
   VIDEO_DEFAULTS,
   VideoSchema,
 } from './config/schemas.ts';
-export type { ShapedPayload } from './image/payload.ts';
-export { shapePayload } from './image/payload.ts';
+export type { EncodingCodec, PayloadEncoding, PayloadShape, ShapedPayload } from './image/payload.ts';
+export { CODEC_MIME, encodePayload, shapePayload } from './image/payload.ts';
 export type { FrameView, ModelView } from './image/preprocess.ts';
 export {
   encodeJpeg,

@@ -65,7 +65,17 @@ export interface CascadeResults {
     offloadFor99PctOfCloud: Record<string, number | null>;
     best: string | null;
     bytesRatioAt99: number | null;
+    /** The cheapest payload whose cloud top-1 is within a point of `original`'s. */
+    cheapestNearOriginal: PayloadRow | null;
   };
+}
+
+/** The payload with the fewest bytes whose cloud top-1 is at most `points` below `original`'s. */
+export function cheapestWithin(payloads: readonly PayloadRow[], points = 0.01): PayloadRow | null {
+  const original = payloads.find((p) => p.payload === 'original');
+  if (!original) return null;
+  const near = payloads.filter((p) => p.cloudTop1 >= original.cloudTop1 - points - 1e-9);
+  return near.sort((a, b) => a.bytesPerFrame - b.bytesPerFrame)[0] ?? null;
 }
 
 export const payloadName = (v: CloudVariant) => (v === 'captured' ? 'original' : v);
@@ -288,6 +298,7 @@ export function analyse(
       offloadFor99PctOfCloud,
       best: best?.[0] ?? null,
       bytesRatioAt99: best ? (bytesRatioFor99[headlinePayload]?.[best[0]] ?? null) : null,
+      cheapestNearOriginal: cheapestWithin(payloads),
     },
   };
 }

@@ -27,7 +27,27 @@ function fail(code: number, message: string): never {
 const round6 = (_: string, v: unknown) =>
   typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(6)) : v;
 
-const VARIANTS: CloudVariant[] = ['captured', 'frame-q85', 'crop-q95', 'crop-q85', 'crop-q75', 'crop-q50'];
+// JPEG (q85 was the first default), then the codecs and sizes tried for the default (issue 16).
+const VARIANTS: CloudVariant[] = [
+  'captured',
+  'frame-q85',
+  'crop-q95',
+  'crop-q90',
+  'crop-q85',
+  'crop-q75',
+  'crop-q50',
+  'frame-webp-q90',
+  'crop-webp-q95',
+  'crop-webp-q90',
+  'crop-webp-q85',
+  'crop-webp-q80',
+  'crop-webp-q70',
+  'crop-avif-q90',
+  'crop-avif-q80',
+  'crop-avif-q70',
+  'crop-avif-q60',
+  'crop-avif-q50',
+];
 const machine = machineInfo();
 process.stderr.write(`machine: ${describeMachine(machine)}\n`);
 

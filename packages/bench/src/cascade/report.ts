@@ -63,7 +63,7 @@ export function toMarkdown(
     '',
     `Temperature scaling (cross-fitted on halves): T = ${r.temperature.values.map((t) => t.toFixed(2)).join(' / ')}, ECE ${r.temperature.eceBefore.toFixed(4)} → ${r.temperature.eceAfter.toFixed(4)}.`,
     '',
-    '**Payload shaping**: the cloud model on what an offloaded frame sends.',
+    "**Payload shaping**: the cloud model on what an offloaded frame sends (`<kind>-q<n>` JPEG 4:2:0, `<kind>-webp-q<n>`, `<kind>-avif-q<n>`; crop: the edge's 224 px view, frame: the whole frame at 256 px short side; no face redaction here).",
     '',
     '| payload | bytes / frame | of captured | cloud top-1 |',
     '|---|---|---|---|',
@@ -199,6 +199,13 @@ export function cascadeHeadline(r: CascadeResults): HeadlineRow[] {
         h.best === null
           ? 'not reached'
           : `${pct(h.offloadFor99PctOfCloud[h.best])} of frames, ${pct(h.bytesRatioAt99)} of the bytes`,
+    },
+    {
+      figure: "Cheapest payload within 1 point of the cloud's top-1 on the file as captured",
+      value:
+        h.cheapestNearOriginal === null
+          ? 'none'
+          : `${h.cheapestNearOriginal.payload}: ${kb(h.cheapestNearOriginal.bytesPerFrame)} (${pct(h.cheapestNearOriginal.bytesRatio)} of captured), cloud top-1 ${pct(h.cheapestNearOriginal.cloudTop1)}`,
     },
   ];
 }

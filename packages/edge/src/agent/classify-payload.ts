@@ -62,12 +62,12 @@ export async function preparePayload(args: {
   const image = decoded ?? view.source;
   const scan = decoded ? await privacy.scan(decoded) : NO_FACES;
   const cut = classificationCut(payload.kind, image, preprocess);
-  const out = await privacy.render(image, scan, cut, payload.quality, fromView ? view.pixels : undefined);
+  const out = await privacy.render(image, scan, cut, payload, fromView ? view.pixels : undefined);
   const redactMs = round(now() - start);
   if (out.kind === 'withheld') return { kind: 'withheld', faces: out.faces, redactMs };
   return {
     kind: 'payload',
-    shaped: { bytes: out.bytes, view: fromView ? 'crop' : 'full', mime: 'image/jpeg' },
+    shaped: { bytes: out.bytes, view: fromView ? 'crop' : 'full', mime: out.mime },
     redactions: out.redactions,
     redactMs,
   };

@@ -22,9 +22,11 @@ Options (environment variable in brackets):
                         offload:0.3 = offload at most 30 % of frames
   --dataset <dir>       labelled images (manifest.csv) [SQUEEZEGATE_DATASET_DIR]
   --measure <m>         maxProb | margin | entropy | calibrated | learned (default maxProb)
-  --payload <kind>      crop | frame | original; default: try crop q85, crop q95 and original,
-                        keep the one meeting the target with the fewest bytes
-  --quality <q>         JPEG quality for crop/frame payloads (default 85)
+  --payload <kind>      crop | frame | original; default: try the agent's default payload (crop
+                        webp q80), JPEG crops q85 and q95 and original, keep the one meeting the
+                        target with the fewest bytes
+  --codec <c>           webp | jpeg for crop/frame payloads (default webp)
+  --quality <q>         their quality, on the codec's own scale (default 80)
   --holdout <f>         held-out fraction (default 0.5)
   --confidence <c>      one-sided level of the bound the target must meet (default 0.99)
   --splits <n>          random splits for the robustness check (default 200)
@@ -74,6 +76,7 @@ export function parseCalibrateArgs(
         dataset: { type: 'string' },
         measure: { type: 'string' },
         payload: { type: 'string' },
+        codec: { type: 'string' },
         quality: { type: 'string' },
         holdout: { type: 'string' },
         confidence: { type: 'string' },
@@ -108,14 +111,16 @@ export function parseCalibrateArgs(
   const target = { kind: (match?.[1] ?? 'keep') as CalibrationTarget['kind'], fraction };
   const scorer = (s('measure') ?? 'maxProb') as Scorer;
   if (!SCORERS.includes(scorer)) issues.push(`--measure: one of ${SCORERS.join(', ')}`);
-  let variants: CloudVariant[] = ['crop-q85', 'crop-q95', 'captured'];
-  if (s('payload') !== undefined) {
+  // The agent's default payload first, then the JPEG crops and the file as captured.
+  let variants: CloudVariant[] = [variantOf(PayloadSchema.parse({})), 'crop-q85', 'crop-q95', 'captured'];
+  if (s('payload') !== undefined || s('codec') !== undefined || s('quality') !== undefined) {
     const payload = PayloadSchema.safeParse({
       kind: s('payload'),
+      codec: s('codec'),
       quality: s('quality') === undefined ? undefined : Number(s('quality')),
     });
     if (payload.success) variants = [variantOf(payload.data)];
-    else issues.push('--payload: crop | frame | original (with --quality 1..100)');
+    else issues.push('--payload: crop | frame | original (with --codec webp|jpeg, --quality 1..100)');
   }
   const model = (s('model') ?? 'squeezenet1.1') as ModelId;
   if (!MODEL_IDS.includes(model)) issues.push(`--model: one of ${MODEL_IDS.join(', ')}`);

@@ -11,21 +11,24 @@ export const POLICY_FLAGS = {
   'bytes-per-second': { type: 'string' },
   'burst-bytes': { type: 'string' },
   payload: { type: 'string' },
+  codec: { type: 'string' },
   quality: { type: 'string' },
 } as const;
 
 export const POLICY_HELP = `Offload policy:
   --policy <kind>          threshold | learned | rate | budget | never | always (default threshold)
   --measure <m>            maxProb | margin | entropy | calibrated (default maxProb)
-  --threshold <t>          threshold: offload when confidence < t (default 0.5);
-                           learned: when the deferral score >= t; budget: the wanting bar
+  --threshold <t>          threshold: offload when confidence < t (default 0.85);
+                           learned: when the deferral score >= t (default 0.5); budget: the
+                           wanting bar
   --temperature <T>        softmax temperature for the calibrated measure (default 1)
   --target <f>             rate: the offload fraction to hold (default 0.3)
   --burst <n>              rate: offloads allowed above the share in a burst (default 3)
   --bytes-per-second <n>   budget: uplink bytes per second
   --burst-bytes <n>        budget: bucket size (default 2 s of budget)
   --payload <kind>         crop | frame | original: what an offloaded frame sends (default crop)
-  --quality <q>            JPEG quality of crop/frame payloads (default 85)
+  --codec <c>              webp | jpeg: how crop/frame payloads are encoded (default webp)
+  --quality <q>            their quality, 1-100 on the codec's own scale (default 80)
 `;
 
 type Values = Record<string, unknown>;
@@ -73,7 +76,9 @@ export function payloadFromFlags(
   base?: Record<string, unknown>,
 ): Record<string, unknown> | undefined {
   const over = Object.fromEntries(
-    Object.entries({ kind: values.payload, quality: num(values.quality) }).filter(([, v]) => v !== undefined),
+    Object.entries({ kind: values.payload, codec: values.codec, quality: num(values.quality) }).filter(
+      ([, v]) => v !== undefined,
+    ),
   );
   return Object.keys(over).length === 0 ? base : { ...base, ...over };
 }
@@ -81,7 +86,7 @@ export function payloadFromFlags(
 /** One line describing a policy, for summaries. */
 export function describePolicy(policy: PolicyConfig, payload?: PayloadConfig): string {
   const sends = payload
-    ? `, sends ${payload.kind}${payload.kind === 'original' ? '' : ` q${payload.quality}`}`
+    ? `, sends ${payload.kind}${payload.kind === 'original' ? '' : ` ${payload.codec} q${payload.quality}`}`
     : '';
   switch (policy.kind) {
     case 'threshold':

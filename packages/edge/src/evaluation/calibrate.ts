@@ -1,4 +1,4 @@
-import type { PayloadConfig } from '@squeezegate/shared';
+import type { PayloadShape } from '@squeezegate/shared';
 import { type CloudVariant, type FramePrediction, payloadOf } from './predictions.ts';
 import { poisson1, quantile, seededRandom, shuffled } from './random.ts';
 import { argmax, calibrationError, type FittedScorer, fitScorer, type Scorer } from './scorers.ts';
@@ -16,7 +16,7 @@ export interface CalibrationReport {
   scorer: Scorer;
   target: CalibrationTarget;
   /** The config fragment the agent loads (`squeezegate-edge --config`). */
-  fragment: { policy: Record<string, unknown>; payload: PayloadConfig };
+  fragment: { policy: Record<string, unknown>; payload: PayloadShape };
   variant: CloudVariant;
   calibrationFrames: number;
   heldOutFrames: number;

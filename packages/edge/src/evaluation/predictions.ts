@@ -1,19 +1,38 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Classifier, type PayloadConfig, shapePayload, toModelView, topK } from '@squeezegate/shared';
+import {
+  type Classifier,
+  type EncodingCodec,
+  type PayloadConfig,
+  type PayloadShape,
+  shapePayload,
+  toModelView,
+  topK,
+} from '@squeezegate/shared';
 import type { SourceFrame } from '../source/directory-source.ts';
 
-/** How the cloud saw a frame: as captured, or through a payload the edge would send. */
-export type CloudVariant = 'captured' | `${PayloadConfig['kind']}-q${number}`;
+/**
+ * How the cloud saw a frame: as captured, or through a payload the edge would send, named
+ * `<kind>-q<quality>` for JPEG (the names of the first caches) or `<kind>-<codec>-q<quality>`.
+ */
+export type CloudVariant =
+  | 'captured'
+  | `${PayloadConfig['kind']}-q${number}`
+  | `${PayloadConfig['kind']}-${Exclude<EncodingCodec, 'jpeg'>}-q${number}`;
 
-export const variantOf = (payload: PayloadConfig): CloudVariant =>
-  payload.kind === 'original' ? 'captured' : `${payload.kind}-q${payload.quality}`;
+export const variantOf = (payload: PayloadShape): CloudVariant =>
+  payload.kind === 'original'
+    ? 'captured'
+    : payload.codec === 'jpeg'
+      ? `${payload.kind}-q${payload.quality}`
+      : `${payload.kind}-${payload.codec}-q${payload.quality}`;
 
-export function payloadOf(variant: CloudVariant): PayloadConfig {
-  if (variant === 'captured') return { kind: 'original', quality: 85 };
-  const [kind, q] = variant.split('-q') as [PayloadConfig['kind'], string];
-  return { kind, quality: Number(q) };
+export function payloadOf(variant: CloudVariant): PayloadShape {
+  if (variant === 'captured') return { kind: 'original', codec: 'jpeg', quality: 85 };
+  const [head, q] = variant.split('-q') as [string, string];
+  const [kind, codec = 'jpeg'] = head.split('-') as [PayloadConfig['kind'], EncodingCodec?];
+  return { kind, codec, quality: Number(q) };
 }
 
 export interface CloudView {

@@ -1,7 +1,14 @@
 import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Box, Detector, PrivacyConfig, RawImage } from '@squeezegate/shared';
+import type {
+  Box,
+  Detector,
+  FrameHeader,
+  PayloadEncoding,
+  PrivacyConfig,
+  RawImage,
+} from '@squeezegate/shared';
 import { openPayloadDump, type PayloadDump, type SentPayload } from './payload-dump.ts';
 import { type Cut, type Frame, padBox, renderPayload } from './redact.ts';
 
@@ -26,7 +33,13 @@ export interface RedactionSummary {
 }
 
 export type GuardedPayload =
-  | { kind: 'payload'; bytes: Buffer; redactions: RedactionSummary; renderMs: number }
+  | {
+      kind: 'payload';
+      bytes: Buffer;
+      mime: FrameHeader['mime'];
+      redactions: RedactionSummary;
+      renderMs: number;
+    }
   /** `faces: withhold` and the frame shows a face: nothing leaves. */
   | { kind: 'withheld'; faces: number };
 
@@ -58,7 +71,8 @@ export interface PrivacyGuard {
     image: Frame,
     scan: FaceScan,
     cut: Cut,
-    quality: number,
+    /** Codec and quality of the payload; a bare number is a JPEG quality. */
+    encoding: PayloadEncoding | number,
     cutPixels?: Buffer,
   ): Promise<GuardedPayload>;
   /**
@@ -136,7 +150,7 @@ export async function createPrivacyGuard(options: PrivacyGuardOptions): Promise<
       const start = performance.now();
       return { faces: await findFaces(image), scanMs: performance.now() - start };
     },
-    async render(image, scan, cut, quality, cutPixels) {
+    async render(image, scan, cut, encoding, cutPixels) {
       if (config.faces === 'withhold' && scan.faces.length > 0) {
         return { kind: 'withheld', faces: scan.faces.length };
       }
@@ -150,13 +164,14 @@ export async function createPrivacyGuard(options: PrivacyGuardOptions): Promise<
           masks: config.masks,
           ...(config.faces === 'off' ? {} : { findFaces: (cut: RawImage) => findFaces(cut, note) }),
         },
-        quality,
+        encoding,
         cutPixels,
       );
       obscured.set(rendered.bytes, { boxes: rendered.boxes, spared: note.spared });
       return {
         kind: 'payload',
         bytes: rendered.bytes,
+        mime: rendered.mime,
         redactions: {
           faces: rendered.faces,
           faceMode: config.faces,

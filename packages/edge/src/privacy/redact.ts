@@ -1,4 +1,10 @@
-import type { Box, RawImage } from '@squeezegate/shared';
+import {
+  type Box,
+  encodePayload,
+  type FrameHeader,
+  type PayloadEncoding,
+  type RawImage,
+} from '@squeezegate/shared';
 import sharp from 'sharp';
 
 /** A rectangle of the frame, in its pixels. */
@@ -40,6 +46,7 @@ export interface Redaction {
 
 export interface Rendered {
   bytes: Buffer;
+  mime: FrameHeader['mime'];
   /** Faces and masks that touched this payload (a face outside the cut does not count). */
   faces: number;
   masks: number;
@@ -171,14 +178,14 @@ export async function cutFrom(image: RawImage, cut: Cut): Promise<Buffer> {
 
 /**
  * Cuts a payload out of a decoded frame, searches it for faces and obscures them, blacks out the
- * masks inside it, and encodes it as a JPEG. The JPEG is written from pixels: no EXIF, ICC or other metadata
- * survives, whatever the captured file carried.
+ * masks inside it, and encodes it (`encoding`: codec and quality; a bare number is a JPEG quality).
+ * It is written from pixels: no EXIF, ICC or other metadata survives, whatever the captured file carried.
  */
 export async function renderPayload(
   image: Frame,
   cut: Cut,
   redaction: Redaction,
-  quality: number,
+  encoding: PayloadEncoding | number,
   /** The cut's pixels when the caller has them already (the classifier's view is the crop). */
   cutPixels?: Buffer,
 ): Promise<Rendered> {
@@ -209,8 +216,11 @@ export async function renderPayload(
   const masks = redaction.masks.filter((m) => touches(m, image, region));
   let encoder = sharp(pixels, raw(cut.width, cut.height));
   if (masks.length > 0) encoder = encoder.composite([{ input: Buffer.from(maskSvg(masks, image, cut)) }]);
-  const bytes = await encoder.jpeg({ quality }).toBuffer();
-  return { bytes, faces: faces.length, masks: masks.length, boxes: faces };
+  const { bytes, mime } = await encodePayload(
+    encoder,
+    typeof encoding === 'number' ? { codec: 'jpeg', quality: encoding } : encoding,
+  );
+  return { bytes, mime, faces: faces.length, masks: masks.length, boxes: faces };
 }
 
 /** Grows a box by `padding` of its size on every side, clipped to the frame. */

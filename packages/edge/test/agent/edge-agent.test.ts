@@ -58,7 +58,7 @@ async function runAgent(link: GatewayLink | null) {
     labels,
     link,
     policy: createPolicy({ kind: 'threshold', measure: 'maxProb', threshold: 0.5, temperature: 1 }),
-    payload: { kind: 'crop', quality: 80 },
+    payload: { kind: 'crop', codec: 'jpeg', quality: 80 },
     deadlineMs: 100,
     maxInFlight: 2,
     logger: pino({ level: 'silent' }),

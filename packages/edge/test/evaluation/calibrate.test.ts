@@ -66,7 +66,7 @@ describe('calibrate with a keep target', () => {
     const threshold = report.fragment.policy.threshold as number;
     expect(threshold).toBeGreaterThan(0);
     expect(threshold).toBeLessThan(1);
-    expect(report.fragment.payload).toEqual({ kind: 'crop', quality: 85 });
+    expect(report.fragment.payload).toEqual({ kind: 'crop', codec: 'jpeg', quality: 85 });
     expect(report.variant).toBe('crop-q85');
     expect(report.calibrationFrames + report.heldOutFrames).toBe(600);
     expect(report.heldOutFrames).toBe(300);
@@ -232,7 +232,7 @@ describe('calibrate payload choice', () => {
     expect(b.variant).toBe('crop-q85');
     const captured = run({ variants: ['captured'], splits: 5 });
     expect(captured.variant).toBe('captured');
-    expect(captured.fragment.payload).toEqual({ kind: 'original', quality: 85 });
+    expect(captured.fragment.payload).toEqual({ kind: 'original', codec: 'jpeg', quality: 85 });
     expect(a.heldOut.bytesRatio).toBeLessThan(captured.heldOut.bytesRatio / 3);
   });
 
@@ -240,7 +240,7 @@ describe('calibrate payload choice', () => {
     const never = syntheticPredictions({ frames: 600, seed: 11, cloudRight: { 'crop-q85': () => 0 } });
     const report = run({ predictions: never, variants: ['crop-q85', 'captured'], splits: 5 });
     expect(report.variant).toBe('captured');
-    expect(report.fragment.payload).toEqual({ kind: 'original', quality: 85 });
+    expect(report.fragment.payload).toEqual({ kind: 'original', codec: 'jpeg', quality: 85 });
   });
 });
 

@@ -17,12 +17,16 @@ const FaceSearchId = z.string().refine(isFaceSearchId, {
   message: `face models (${idsOf('face').join(', ')}), one or several joined by "+", each once`,
 });
 
-/** Offload when the edge's confidence (by `measure`) is below `threshold`. */
+/**
+ * Offload when the edge's confidence (by `measure`) is below `threshold`. The default 0.85 is
+ * where `npm start` keeps most of the cloud's top-1 within a quarter of the captured bytes
+ * (docs/policies-and-calibration.md#payloads); 0.5 kept 3 points less.
+ */
 export const ThresholdPolicySchema = z
   .object({
     kind: z.literal('threshold'),
     measure: Measure.default('maxProb'),
-    threshold: Fraction.default(0.5),
+    threshold: Fraction.default(0.85),
     /** Softmax temperature for the `calibrated` measure (fitted by `squeezegate-edge calibrate`). */
     temperature: Temperature,
   })
@@ -87,13 +91,23 @@ export type PolicyConfig = z.infer<typeof PolicySchema>;
 export type PolicyKind = PolicyConfig['kind'];
 
 /**
+ * Codecs a re-encoded payload can take; the gateway decodes each. (bench:cascade also measures
+ * AVIF, which the gateway's screen of incoming bytes does not accept yet.)
+ */
+export const PAYLOAD_CODECS = ['jpeg', 'webp'] as const;
+export type PayloadCodec = (typeof PAYLOAD_CODECS)[number];
+
+/**
  * What an offloaded frame sends: the model-sized crop, the whole frame scaled to the model's
- * short side, each re-encoded as JPEG at `quality`, or the file as captured.
+ * short side, each re-encoded with `codec` at `quality`, or the file as captured. The default,
+ * a WebP q80 crop, is where bench:cascade's payload table found the cloud's top-1 kept best
+ * for its bytes (docs/policies-and-calibration.md#payloads); JPEG q85 cost it 1.4 points more.
  */
 export const PayloadSchema = z
   .object({
     kind: z.enum(['crop', 'frame', 'original']).default('crop'),
-    quality: z.number().int().min(1).max(100).default(85),
+    codec: z.enum(PAYLOAD_CODECS).default('webp'),
+    quality: z.number().int().min(1).max(100).default(80),
   })
   .strict();
 export type PayloadConfig = z.infer<typeof PayloadSchema>;
@@ -280,8 +294,8 @@ export const EdgeConfigSchema = z
     model: z.enum(MODEL_IDS).default('squeezenet1.1'),
     detect: DetectSchema.default(DETECT_DEFAULTS),
     privacy: PrivacySchema.default(PRIVACY_DEFAULTS),
-    policy: PolicySchema.default({ kind: 'threshold', measure: 'maxProb', threshold: 0.5, temperature: 1 }),
-    payload: PayloadSchema.default({ kind: 'crop', quality: 85 }),
+    policy: PolicySchema.prefault({ kind: 'threshold' }),
+    payload: PayloadSchema.prefault({}),
     /** How long a frame waits for the cloud before it keeps its local answer. */
     deadlineMs: z.number().int().positive().default(1000),
     /** Offloaded frames awaiting an answer at once; capture waits beyond this. */

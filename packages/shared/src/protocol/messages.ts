@@ -106,7 +106,7 @@ export const FrameHeaderSchema = z
     frameId: FrameIdSchema,
     seq: z.number().int().nonnegative(),
     view: z.enum(['crop', 'full']),
-    mime: z.enum(['image/jpeg', 'image/png', 'image/webp']),
+    mime: z.enum(['image/jpeg', 'image/png', 'image/webp', 'image/avif']),
     capturedAt: z.number().nonnegative().optional(),
     /** The edge's own answer, for the operator's view of local against cloud. */
     local: ClassScoreSchema.optional(),

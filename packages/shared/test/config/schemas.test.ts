@@ -41,8 +41,8 @@ describe('EdgeConfigSchema', () => {
           facePadding: 0.2,
           masks: [],
         },
-        policy: { kind: 'threshold', measure: 'maxProb', threshold: 0.5, temperature: 1 },
-        payload: { kind: 'crop', quality: 85 },
+        policy: { kind: 'threshold', measure: 'maxProb', threshold: 0.85, temperature: 1 },
+        payload: { kind: 'crop', codec: 'webp', quality: 80 },
         deadlineMs: 1000,
         maxInFlight: 8,
         reconnect: { baseMs: 250, maxMs: 10_000 },
@@ -70,7 +70,7 @@ describe('EdgeConfigSchema', () => {
     expect(result.config.policy).toEqual({
       kind: 'threshold',
       measure: 'entropy',
-      threshold: 0.5,
+      threshold: 0.85,
       temperature: 1,
     });
     expect(result.config.model).toBe('squeezenet1.0-deepcompression');
@@ -279,7 +279,7 @@ describe('PolicySchema and LogLevelSchema', () => {
     expect(PolicySchema.parse({ kind: 'threshold' })).toEqual({
       kind: 'threshold',
       measure: 'maxProb',
-      threshold: 0.5,
+      threshold: 0.85,
       temperature: 1,
     });
     expect(PolicySchema.parse({ kind: 'always' })).toEqual({ kind: 'always' });
