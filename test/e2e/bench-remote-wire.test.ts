@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { runNode } from '../support/cli.ts';
 import { datasetDir, haveRealModels, modelsDir, repoRoot } from '../support/env.ts';
 
-const BENCH = path.join(repoRoot, 'packages/bench/src/gateway/remote-main.ts');
+// As `npm run bench:gateway -- --wire` runs it.
+const BENCH = path.join(repoRoot, 'packages/bench/src/gateway/bench-gateway.ts');
 const PLANE_BYTES = 3 * 224 * 224 * 4;
 const cli = (args: string[]) =>
-  runNode(['--conditions=source', '--import', 'tsx', BENCH, ...args], {
+  runNode(['--conditions=source', '--import', 'tsx', BENCH, '--wire', ...args], {
     ...process.env,
     SQUEEZEGATE_MODELS_DIR: modelsDir,
   });

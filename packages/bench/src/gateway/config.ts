@@ -4,6 +4,7 @@ import { type BenchCli, COMMON_HELP, readBenchCli } from '../cli.ts';
 import { publishProblems } from '../publish.ts';
 
 export const GATEWAY_BENCH_HELP = `Usage: npm run bench:gateway -- [options]
+       npm run bench:gateway -- --wire [options]   the remote tier's wire, JSON against binary
 
 The gateway against its floor. N simulated devices, in a process of their own, send JPEG crops
 (as the agents send them) to a gateway on loopback. The floor is a bare loop that decodes,

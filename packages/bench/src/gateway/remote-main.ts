@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The remote cloud tier's wire, JSON against binary tensor data, through the remote backend against
 // a second real gateway (remote-wire.ts). Run:
-//   node --conditions=source --import tsx packages/bench/src/gateway/remote-main.ts --json <file>
+//   npm run bench:gateway -- --wire --json <file>
 // It needs `npm run build` first (gateway B runs packages/gateway/dist/main.js).
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { COMMON_HELP, readBenchCli } from '../cli.ts';
 import { describeMachine, machineInfo } from '../machine.ts';
 import { measureRemoteWire } from './remote-wire.ts';
 
-const HELP = `Usage: node --conditions=source --import tsx packages/bench/src/gateway/remote-main.ts [options]
+const HELP = `Usage: npm run bench:gateway -- --wire [options]
 
 The remote cloud tier's wire: a gateway (B, packages/gateway/dist/main.js) serves the cloud
 model over the Open Inference Protocol v2 behind its admin token; the remote backend sends it
