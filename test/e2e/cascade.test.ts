@@ -5,10 +5,11 @@ import {
   type Classifier,
   createOnnxClassifier,
   EdgeConfigSchema,
-  encodeJpeg,
   GatewayConfigSchema,
   loadLabels,
+  PayloadSchema,
   resolveModel,
+  shapePayload,
   toModelView,
   topK,
 } from '@squeezegate/shared';
@@ -90,10 +91,12 @@ describe.skipIf(!haveRealModels)('cascade over loopback (real gateway, real agen
       // The gateway's answer is what the cloud model says about the crop the edge sent (a crop
       // with a blurred face is not the plain crop: privacy.test.ts covers those).
       if (r.redactions?.faces) continue;
-      const crop = await toModelView(await readFile(`${datasetDir}/${r.file}`), {
-        preprocess: cloudCheck.spec.preprocess,
-      });
-      const sent = await toModelView(await encodeJpeg(crop, 85), {
+      const captured = await readFile(`${datasetDir}/${r.file}`);
+      const crop = await toModelView(captured, { preprocess: cloudCheck.spec.preprocess });
+      // The default payload: the crop, encoded as the agent encodes it (WebP q80).
+      const shaped = await shapePayload({ captured, view: crop, shortSide: 256 }, PayloadSchema.parse({}));
+      expect(shaped.mime).toBe('image/webp');
+      const sent = await toModelView(shaped.bytes, {
         preprocess: cloudCheck.spec.preprocess,
         view: 'crop',
       });

@@ -44,8 +44,8 @@ describe('threshold policy', () => {
       policy: 'threshold',
       measure: 'maxProb',
       value: input.confidence.maxProb,
-      threshold: 0.5,
-      reason: 'maxProb 0.420 < 0.5',
+      threshold: 0.85,
+      reason: 'maxProb 0.420 < 0.85',
     });
     expect(d.value).toBeCloseTo(0.42, 6);
   });
