@@ -74,7 +74,20 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
     expect(results.machine.cores).toBeGreaterThan(0);
     const h = results.headline;
     expect(Object.keys(h).sort()).toEqual(
-      ['best', 'bytesRatioAt99', 'cloudTop1', 'edgeTop1', 'offloadFor99PctOfCloud', 'payload'].sort(),
+      [
+        'best',
+        'bytesRatioAt99',
+        'cheapestNearOriginal',
+        'cloudTop1',
+        'edgeTop1',
+        'offloadFor99PctOfCloud',
+        'payload',
+      ].sort(),
+    );
+    // The cheapest payload within a point of original's cloud top-1 (original itself at worst).
+    expect(h.cheapestNearOriginal.cloudTop1).toBeGreaterThanOrEqual(h.cloudTop1 - 0.01 - 1e-9);
+    expect(h.cheapestNearOriginal.bytesPerFrame).toBeLessThanOrEqual(
+      results.payloads.find((p: { payload: string }) => p.payload === 'original').bytesPerFrame,
     );
     expect(Object.keys(h.offloadFor99PctOfCloud)).toEqual(
       expect.arrayContaining(['maxProb', 'margin', 'entropy', 'calibrated', 'learned', 'rate']),
@@ -110,9 +123,10 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
           .map((l) => l.replace(/, \d{4}-\d{2}-\d{2} \|$/, ' |')),
       );
     const written = await rows();
-    expect(written).toHaveLength(3);
+    expect(written).toHaveLength(4);
     expect(written[0]).toContain(`| ${pct(h.edgeTop1)} | [bench:cascade](docs/benchmarks.md#policies) |`);
     expect(written[1]).toContain(`| ${pct(h.cloudTop1)} |`);
+    expect(written[3]).toContain(`| ${h.cheapestNearOriginal.payload}: `);
 
     // The re-run reads every prediction from the cache: same numbers.
     const second = await cli(args);
