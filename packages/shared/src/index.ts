@@ -79,10 +79,10 @@ export type {
   Hello,
   Parsed,
   PayloadRedactions,
+  PolicyMessage,
   ResultMessage,
   ServerMessage,
   Stats,
-  PolicyMessage,
   Welcome,
 } from './protocol/messages.ts';
 export {
@@ -99,10 +99,10 @@ export {
   MAX_CAMERAS,
   MAX_OFFLOAD_REASON,
   PayloadRedactionsSchema,
+  PolicyMessageSchema,
   PROTOCOL_VERSION,
   parseJsonMessage,
   ResultSchema,
-  PolicyMessageSchema,
   ServerMessageSchema,
   StatsSchema,
   WelcomeSchema,

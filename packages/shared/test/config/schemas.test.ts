@@ -155,6 +155,7 @@ describe('GatewayConfigSchema', () => {
         maxQueueDelayMs: 2,
         maxQueue: 64,
         logLevel: 'info',
+        payloadPreview: { enabled: true, size: 50, maxBytes: 16 * 1024 * 1024 },
       },
     });
   });
