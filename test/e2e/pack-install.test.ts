@@ -54,6 +54,6 @@ describe('npm pack, then npm install into an empty folder', () => {
     expect(stdout).toMatch(usage);
     // Nothing of the repository leaks in: the package's own dist/ runs, not the workspace sources.
     const files = await readdir(path.join(dir, 'node_modules', name));
-    expect(files.sort()).toEqual(['dist', 'package.json']);
+    expect(files.sort()).toEqual(['bin', 'dist', 'package.json']);
   });
 });

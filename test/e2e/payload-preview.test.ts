@@ -102,18 +102,20 @@ async function expectHeldAsDumped(
   const listing = (await res.json()) as Listing;
   const byFrame = new Map(listing.payloads.map((p) => [p.frameId, p]));
   for (const e of entries) {
+    // As the agent encoded it: classify payloads in its default codec (WebP), detect crops JPEG.
+    const mime = e.file.endsWith('.webp') ? 'image/webp' : 'image/jpeg';
     const held = byFrame.get(e.payloadId);
     expect(held, `${e.payloadId} is held`).toBeDefined();
     expect(held).toMatchObject({
       deviceId: DEVICE,
       bytes: e.bytes,
-      mime: 'image/jpeg',
+      mime,
       reason: e.reason,
       redactions: wireRedactions(e.redactions),
     });
     const image = await gw.get(`payloads/${held!.n}`);
     expect(image.status).toBe(200);
-    expect(image.headers.get('content-type')).toBe('image/jpeg');
+    expect(image.headers.get('content-type')).toBe(mime);
     const sent = await readFile(path.join(dump, e.file));
     expect(Buffer.from(await image.arrayBuffer()).equals(sent), `${e.file} byte for byte`).toBe(true);
   }
