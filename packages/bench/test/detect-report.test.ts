@@ -192,6 +192,7 @@ describe('detectTable', () => {
       faceThreads: 2,
       goal: { shortSide: 320, ms: 5 },
       residualIou: 0.3,
+      encoding: { codec: 'webp', quality: 80 },
       auditors: ['ultraface-rfb640'],
       residualThreshold: 0.6,
       rows: [
@@ -254,7 +255,10 @@ describe('detectTable', () => {
     expect(table).toContain(
       'frame at 320 px short side, blur: **misses** the goal of under 5 ms (p50 8.0 ms, p95 12.0 ms)',
     );
-    expect(table).toContain('of 300 faces found on the unredacted payloads, **1** are still found');
+    expect(table).toContain(
+      'Residual check on the face photos: of 187 faces found on the unredacted payloads, **1** are still found',
+    );
+    expect(table).toContain('On the other images, 0 of 113: most are animals');
     expect(table).toContain(
       '| faces | cloud top-1 | vs plain | top-1 on the 50 crops with a face obscured | top-1 on the other 250 |',
     );
@@ -281,8 +285,9 @@ describe('detectTable', () => {
         value: '4.0 / 9.5 ms',
       },
       {
-        figure: 'Faces still found after redaction by ultraface-rfb640 (not used to redact)',
-        value: '1 of 300',
+        figure:
+          'Faces on the face photos still found after redaction by ultraface-rfb640 (not used to redact)',
+        value: '1 of 187',
       },
       {
         figure: 'Cloud top-1 on 224 crops, faces redacted (pixelate) against not',

@@ -73,7 +73,8 @@ async function section<T>(n: number, title: string, work: () => Promise<T>): Pro
 
 const detectConfig = DetectSchema.parse({});
 const privacyConfig = PrivacySchema.parse({});
-const { quality } = PayloadSchema.parse({});
+// The detect agent sends JPEG at the payload quality; the classify agent its payload codec.
+const { quality, codec } = PayloadSchema.parse({});
 const edge = getModelSpec('squeezenet1.1')!;
 const cloudId = 'mobilenetv2-12-int8';
 // The detect agent cuts object crops and empty frames for the cloud classifier's own view.
@@ -160,7 +161,7 @@ try {
     guards: { plain, blur, pixelate },
     faceDetector,
     auditors,
-    quality,
+    encoding: { codec, quality },
     runs,
     payloads,
     residualIou: RESIDUAL_IOU,
@@ -223,6 +224,7 @@ try {
       faceThreads: privacyConfig.faceThreads,
       goal: GOAL,
       residualIou: RESIDUAL_IOU,
+      encoding: { codec, quality },
       auditors: auditorIds,
       residualThreshold: AUDIT_THRESHOLD,
       rows: [...faceCost, ...inet.cost],

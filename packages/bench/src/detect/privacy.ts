@@ -15,6 +15,7 @@ import {
   decodeImage,
   iou,
   type ModelSpec,
+  type PayloadEncoding,
   type RawImage,
   toModelView,
   topK,
@@ -77,7 +78,8 @@ export interface PrivacyOptions {
   auditors?: readonly Detector[];
   /** Default AUDIT_THRESHOLD (0.6, the issue's audit). */
   auditThreshold?: number;
-  quality: number;
+  /** The classify agent's payload codec and quality. */
+  encoding: PayloadEncoding;
   runs: number;
   payloads: readonly PayloadKind[];
   residualIou: number;
@@ -93,8 +95,8 @@ interface PayloadSamples {
   faces: number;
 }
 
-async function render(guard: PrivacyGuard, image: RawImage, cut: Cut, quality: number) {
-  const out = await guard.render(image, NO_FACES, cut, quality);
+async function render(guard: PrivacyGuard, image: RawImage, cut: Cut, encoding: PayloadEncoding) {
+  const out = await guard.render(image, NO_FACES, cut, encoding);
   if (out.kind !== 'payload')
     throw new Error('the privacy bench renders with faces obscured, never withheld');
   return out;
@@ -105,7 +107,7 @@ async function render(guard: PrivacyGuard, image: RawImage, cut: Cut, quality: n
  * payload and the obscuring); what privacy costs a payload is the difference.
  */
 async function redactImage(image: RawImage, options: PrivacyOptions): Promise<PayloadSamples[]> {
-  const { guards, quality, runs, payloads } = options;
+  const { guards, encoding, runs, payloads } = options;
   const samples: PayloadSamples[] = [];
   // One payload at a time: the timings must not share the cores.
   for (const payload of payloads) {
@@ -113,8 +115,8 @@ async function redactImage(image: RawImage, options: PrivacyOptions): Promise<Pa
     const extraMs: number[] = [];
     let first: Omit<PayloadSamples, 'extraMs'> | undefined;
     for (let r = 0; r < runs; r++) {
-      const plain = await render(guards.plain, image, cut, quality);
-      const redacted = await render(guards[payload.mode], image, cut, quality);
+      const plain = await render(guards.plain, image, cut, encoding);
+      const redacted = await render(guards[payload.mode], image, cut, encoding);
       extraMs.push(redacted.renderMs - plain.renderMs);
       first ??= { plain: plain.bytes, redacted: redacted.bytes, faces: redacted.redactions.faces };
     }
@@ -224,7 +226,7 @@ export async function measureImagenet(
   /** With `changed`: what a reviewer looks at to tell people's faces from animals and false alarms. */
   accuracy: Omit<PrivacyAccuracySection, 'classifier'>;
 }> {
-  const { guards, classifier, cloud, quality, classified } = options;
+  const { guards, classifier, cloud, encoding, classified } = options;
   const at = options.payloads.indexOf(classified);
   if (at < 0) throw new Error('the classified payload must be one of the timed payloads');
   const tally = new RedactionTally(label, options);
@@ -249,14 +251,14 @@ export async function measureImagenet(
     const crop = r[at]!;
     // The classified crop is redacted in the default mode; the other mode is rendered here.
     const other = classified.mode === 'blur' ? 'pixelate' : 'blur';
-    const otherBytes = (await render(guards[other], image, classified.cut(image), quality)).bytes;
+    const otherBytes = (await render(guards[other], image, classified.cut(image), encoding)).bytes;
     const payload: Record<string, Buffer> = {
       off: crop.plain,
       [classified.mode]: crop.redacted,
       [other]: otherBytes,
     };
     for (const s of sweep)
-      payload[s.name] = (await render(s.guard, image, classified.cut(image), quality)).bytes;
+      payload[s.name] = (await render(s.guard, image, classified.cut(image), encoding)).bytes;
     if (crop.faces > 0) payloadsWithFaces++;
     const views = [];
     for (const mode of modes) {

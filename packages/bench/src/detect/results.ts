@@ -87,6 +87,8 @@ export interface PrivacyCostSection {
   goal: { shortSide: number; ms: number };
   /** IoU at which a face found after redaction counts as the same face. */
   residualIou: number;
+  /** The classify agent's payload codec and quality, which sections 4 and 5 render with. */
+  encoding: { codec: string; quality: number };
   /** Face models the redaction did not use, at `residualThreshold` (the audit's). */
   auditors: string[];
   residualThreshold: number;
