@@ -143,7 +143,7 @@ describe('edgeTable', () => {
     expect(edgeTable(results(1.05))).toContain('at most 1.15× the floor: met (1.05×)');
     expect(edgeTable(results(1.38))).toContain('missed by 1.20× (1.38×)');
     expect(edgeTable(results(1.05))).toContain(
-      '| images, defaults (threshold 0.5, crop q85, faces pixelated) | 10.00 | 40.00 | 4.00× |',
+      '| images, defaults (maxProb < 0.85, crop webp q80, faces pixelate) | 10.00 | 40.00 | 4.00× |',
     );
   });
 });
