@@ -32,7 +32,10 @@ export function startHonestDevice(url: string, tench: Buffer, prefix = 'h') {
     // After the client's own listener: the message is parsed and waiting in the inbox.
     c?.ws.on('message', () => {
       for (const m of c.inbox.splice(0)) {
-        const f = m.type === 'welcome' || m.type === 'policy' || m.frameId === undefined ? undefined : frames.get(m.frameId);
+        const f =
+          m.type === 'welcome' || m.type === 'policy' || m.frameId === undefined
+            ? undefined
+            : frames.get(m.frameId);
         if (!f || f.answeredAt !== undefined) continue;
         f.answeredAt = performance.now();
         if (m.type === 'result') {

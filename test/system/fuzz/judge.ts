@@ -17,8 +17,7 @@ export type Outcome =
 /** Waits for what the case's expectation is about, then names what happened. */
 export async function settle(c: Client, expected: Expect, ms: number): Promise<Outcome> {
   const frameIds = expected.answers?.frameIds ?? [];
-  const answered = () =>
-    frameIds.filter((id) => c.inbox.some((m) => 'frameId' in m && m.frameId === id));
+  const answered = () => frameIds.filter((id) => c.inbox.some((m) => 'frameId' in m && m.frameId === id));
   const sessionError = () => c.inbox.find((m) => m.type === 'error' && m.frameId === undefined);
   const welcomed = () => c.inbox.some((m) => m.type === 'welcome');
   await c.until(

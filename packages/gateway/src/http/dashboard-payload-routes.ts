@@ -6,7 +6,12 @@ export type PayloadPreviewAccess =
   | { kind: 'on'; preview: PayloadPreview }
   | { kind: 'off'; status: 403 | 404; message: string };
 
-const EXTENSION = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'image/avif': 'avif' } as const;
+const EXTENSION = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'image/avif': 'avif',
+} as const;
 const NUMBER = /^[1-9]\d{0,14}$/;
 
 /**
