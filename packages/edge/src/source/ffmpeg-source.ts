@@ -108,12 +108,14 @@ export function createFfmpegSource(options: FfmpegSourceOptions): FrameSource {
       args,
       clock,
       log,
-      onFrame: (pixels, size) => {
+      onFrame: (pixels, size, _index, at) => {
         if (closed || run.stopReason !== null) return;
         core.emit(
           { pixels, width: size.width, height: size.height },
           // Counted over every child, so a looping file restarted after a kill keeps going forward.
           isFile ? Math.round((fileFrames++ * 1000) / fps) : null,
+          // The reading the run keeps as lastFrameAt, where a gap after this frame starts.
+          at,
         );
         if (!live && core.channel.size >= readAhead) run.pause();
       },

@@ -26,7 +26,8 @@ export interface FfmpegRunOptions {
   clock: () => number;
   log: Logger;
   /** A whole frame; `index` counts this child's frames from 0. */
-  onFrame: (pixels: Buffer, size: { width: number; height: number }, index: number) => void;
+  /** `at`: when the frame was read (the clock's reading that `lastFrameAt` also holds). */
+  onFrame: (pixels: Buffer, size: { width: number; height: number }, index: number, at: number) => void;
   /** Once, after the child exited and its pipes closed (all frames delivered). */
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -155,7 +156,7 @@ export class FfmpegRun {
       this.firstFrameAt ??= now;
       this.lastFrameAt = now;
       const index = this.frames++;
-      this.options.onFrame(pixels, size, index);
+      this.options.onFrame(pixels, size, index, now);
     });
   }
 

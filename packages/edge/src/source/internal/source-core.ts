@@ -51,9 +51,11 @@ export class SourceCore {
     this.channel = new FrameChannel(channelOptions);
   }
 
-  /** Numbers a frame read now and hands it on; the first frame after an outage closes its gap. */
-  emit(raw: RawImage, ptsMs: number | null): CapturedFrame {
-    const capturedAt = this.clock();
+  /**
+   * Numbers a frame read at `capturedAt` (default now) and hands it on; the first frame after an
+   * outage closes its gap.
+   */
+  emit(raw: RawImage, ptsMs: number | null, capturedAt = this.clock()): CapturedFrame {
     const seq = this.seq++;
     const name = ptsMs === null ? `${this.camera}-${seq}` : `${this.camera}-${ptsMs}`;
     const frame: CapturedFrame = {
