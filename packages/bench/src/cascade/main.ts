@@ -77,27 +77,11 @@ try {
   const chart = await toChartSvg(results);
   await mkdir(out, { recursive: true });
   const { rows, ...summary } = results;
+  // Every sweep row is in results.csv, once; the JSON keeps the summary and names the CSV.
+  const json = { machine, command, prices, fps, edgeModel: set.edgeModel, cloudModel: set.cloudModel };
   await writeFile(
     path.join(out, 'results.json'),
-    // Numbers to 6 decimals and the rows one per line keep the file readable and small.
-    `${JSON.stringify(
-      {
-        machine,
-        command,
-        prices,
-        fps,
-        edgeModel: set.edgeModel,
-        cloudModel: set.cloudModel,
-        skipped: set.skipped,
-        ...summary,
-        rows: [],
-      },
-      round6,
-      2,
-    ).replace(
-      '"rows": []',
-      `"rows": [\n${rows.map((r) => `    ${JSON.stringify(r, round6)}`).join(',\n')}\n  ]`,
-    )}\n`,
+    `${JSON.stringify({ ...json, skipped: set.skipped, ...summary, rows: 'results.csv' }, round6, 2)}\n`,
   );
   await writeFile(path.join(out, 'results.csv'), toCsv(rows));
   await writeFile(path.join(out, 'table.md'), table);
