@@ -2,9 +2,8 @@
 // each test takes its own key prefix and deletes its keys after. A TCP relay stands between a
 // gateway and Redis when a test needs Redis unreachable without stopping the shared server.
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { createTcpRelay } from './tcp-relay.ts';
 
 export const REDIS_URL = process.env.SQUEEZEGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -31,53 +30,11 @@ export function testRedis(prefix: string) {
   };
 }
 
-/**
- * A TCP relay to a server (Redis here): `cut()` drops every connection through it and refuses
- * new ones, as a network partition would; `restore()` lets them through again, on the same port.
- */
-export async function createTcpRelay(target: { host: string; port: number }) {
-  let open = true;
-  const pairs = new Set<Socket>();
-  const server = createServer((client) => {
-    client.on('error', () => {});
-    if (!open) return void client.destroy();
-    const upstream = connect(target.port, target.host);
-    upstream.on('error', () => {});
-    pairs.add(client);
-    pairs.add(upstream);
-    const end = () => {
-      pairs.delete(client);
-      pairs.delete(upstream);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end);
-    upstream.on('close', end);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    cut() {
-      open = false;
-      for (const s of pairs) s.destroy();
-    },
-    restore() {
-      open = true;
-    },
-    async close() {
-      for (const s of pairs) s.destroy();
-      server.close();
-      await once(server, 'close');
-    },
-    [Symbol.asyncDispose]() {
-      return this.close();
-    },
-  };
+/** A relay in front of the shared Redis (tcp-relay.ts), with the URL a gateway is given. */
+export async function createRedisRelay() {
+  const { host, port } = redisTarget();
+  const relay = await createTcpRelay(port, host);
+  return Object.assign(relay, { url: `redis://127.0.0.1:${relay.port}` });
 }
 
 /** Redis's own target, parsed from REDIS_URL. */

@@ -2,7 +2,6 @@
 // test saw it. Every instant is `performance.now()` in the test process.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { EdgeRuntime, GatewayLink, LinkState } from '@squeezegate/edge';
@@ -11,50 +10,6 @@ import { modelsDir, repoRoot } from '../support/env.ts';
 const GATEWAY_BIN = path.join(repoRoot, 'packages/gateway/dist/main.js');
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A TCP relay in front of the gateways: the agent always dials the relay, which forwards to the
- * gateway set with `to` or, while set to null, drops every connection at once. The test decides
- * when an outage ends, not how fast a gateway starts: the next one is started beforehand.
- */
-export async function createRelay() {
-  let target: number | null = null;
-  const pairs = new Set<Socket>();
-  const server = createServer((client) => {
-    client.on('error', () => {});
-    if (target === null) return void client.destroy();
-    const upstream = connect(target, '127.0.0.1');
-    upstream.on('error', () => {});
-    pairs.add(client);
-    const end = () => {
-      pairs.delete(client);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end);
-    upstream.on('close', end);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  return {
-    port,
-    /** Forwards new connections to `gatewayPort`, or drops them (null). */
-    to(gatewayPort: number | null) {
-      target = gatewayPort;
-    },
-    async close() {
-      for (const c of pairs) c.destroy();
-      server.close();
-      await once(server, 'close');
-    },
-    [Symbol.asyncDispose]() {
-      return this.close();
-    },
-  };
-}
 
 export interface GatewayProcess {
   child: ChildProcess;

@@ -11,8 +11,8 @@ import { createEdgeRuntime, type FrameRecord } from '@squeezegate/edge';
 import { EdgeConfigSchema } from '@squeezegate/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { datasetDir, haveRealModels, modelsDir, testLogger } from '../support/env.ts';
+import { createTcpRelay } from '../support/tcp-relay.ts';
 import {
-  createRelay,
   type GatewayProcess,
   killGateway,
   type Outage,
@@ -62,7 +62,8 @@ describe.skipIf(!haveRealModels)(
         gateways.push(g);
         return g;
       };
-      await using relay = await createRelay();
+      // The agent always dials the relay; the test decides when an outage ends.
+      await using relay = await createTcpRelay();
       const spoolDir = await mkdtemp(path.join(tmpdir(), 'sg-spool-'));
       const spooled = () => readdirSync(spoolDir).filter((f) => f.endsWith('.frame')).length;
       let gw = await start();

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetDir, haveRealModels } from '../support/env.ts';
-import { createTcpRelay, REDIS_URL, redisTarget, testRedis, uniquePrefix } from '../support/redis.ts';
+import { createRedisRelay, REDIS_URL, testRedis, uniquePrefix } from '../support/redis.ts';
 import { edge, http, type Replica, sample, startReplica, waitFor } from './replicas-support.ts';
 
 const ADMIN = 'replicas-admin-token-0123';
@@ -101,7 +101,7 @@ describe.skipIf(!haveRealModels)('gateway replicas on one Redis', () => {
   });
 
   it('Redis unreachable: the replica keeps answering, says so, and writes back after', async () => {
-    await using relay = await createTcpRelay(redisTarget());
+    await using relay = await createRedisRelay();
     const c = await start(relay.url);
     const cHttp = http(c, ADMIN);
     expect((await cHttp.readyz()).state).toMatchObject({ store: 'redis', up: true });

@@ -4,13 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Gateway } from '@squeezegate/gateway';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createTcpRelay,
-  REDIS_URL,
-  redisTarget,
-  testRedis,
-  uniquePrefix,
-} from '../../../../test/support/redis.ts';
+import { createRedisRelay, REDIS_URL, testRedis, uniquePrefix } from '../../../../test/support/redis.ts';
 import { ADMIN, device, frame, jpeg, startGateway } from '../server/harness.ts';
 
 const until = async (cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) => {
@@ -40,7 +34,7 @@ describe('a Redis outage is not a gateway outage', () => {
     const keyPrefix = uniquePrefix('outage');
     const redis = testRedis(keyPrefix);
     cleanup.push(() => redis.close());
-    const relay = await createTcpRelay(redisTarget());
+    const relay = await createRedisRelay();
     cleanup.push(() => relay.close());
     const start = async (url: string, replicaId: string) => {
       const s = await startGateway({ adminToken: ADMIN, redis: { url, keyPrefix, replicaId } });
@@ -106,7 +100,7 @@ describe('a Redis outage is not a gateway outage', () => {
       // cam-2's token sha256 (token-two-2222), revoked by a replica before this one started.
       [`cam-2 ${sha256('token-two-2222')}`]: String(Date.now()),
     });
-    const relay = await createTcpRelay(redisTarget());
+    const relay = await createRedisRelay();
     cleanup.push(() => relay.close());
     relay.cut();
     const { gateway } = await startGateway({ adminToken: ADMIN, redis: { url: relay.url, keyPrefix } });
