@@ -171,6 +171,8 @@ export { prepareInput, prepareMirrored, toPlanar } from './detection/preprocess.
 export type { Tile } from './detection/tiling.ts';
 export { squareTiles, touchesSeam } from './detection/tiling.ts';
 export type { Box, Detection, DetectionResult, DetectOptions, Detector, Point } from './detection/types.ts';
+export type { MqttPublisher, MqttPublisherOptions, MqttPublisherStats } from './events/mqtt-publisher.ts';
+export { createMqttPublisher, maskUrl, topicLevel } from './events/mqtt-publisher.ts';
 export type { RawImage } from './image/raw.ts';
 export { decodeImage } from './image/raw.ts';
 export { DETECTION_FILES } from './models/catalog.ts';

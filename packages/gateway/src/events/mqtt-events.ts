@@ -1,6 +1,6 @@
-import { connect, type MqttClient } from 'mqtt';
+import { createMqttPublisher, topicLevel } from '@squeezegate/shared';
 import type { Logger } from 'pino';
-import type { DecisionView, FleetEvent } from '../monitor/fleet-monitor.ts';
+import type { FleetEvent } from '../monitor/fleet-monitor.ts';
 
 /** A device's state as published: the monitor's connected/disconnected, and revoked. */
 export type DeviceState = 'connected' | 'disconnected' | 'revoked';
@@ -40,19 +40,6 @@ export interface MqttEvents {
   close(): Promise<void>;
 }
 
-interface Outgoing {
-  topic: string;
-  payload: string;
-  retain: boolean;
-}
-
-/** The URL with its password masked, for logs. */
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
-
 /**
  * Publishes what the gateway's sessions and monitor emit (docs/operations.md, "Events over MQTT"):
  * - `<prefix>/devices/<device>/answers`: each frame's answer, QoS 1;
@@ -60,107 +47,26 @@ function redact(url: string): string {
  * - `<prefix>/devices/<device>/available`: `online` / `offline`, QoS 1, retained;
  * - `<prefix>/gateways/<gateway>/available`: `online` on connect, `offline` on close, and as the
  *   MQTT last will, so a gateway that died reads as offline too.
- * The same shape as the edge's MQTT sink (packages/edge/src/sinks/mqtt-sink.ts): the connection
- * runs in the background and reconnects by itself; messages wait, in order, in a bounded queue
- * while the broker is away; a frame never waits on the broker.
+ * The connection is the shared publisher's (createMqttPublisher, as the edge's MQTT sink): it
+ * reconnects by itself and holds messages in a bounded queue; a frame never waits on the broker.
  */
 export function createMqttEvents(options: MqttEventsOptions): MqttEvents {
-  const {
-    url,
-    prefix,
-    gatewayId,
-    maxQueue,
-    maxInflight = 100,
-    reconnectPeriodMs = 2_000,
-    closeTimeoutMs = 2_000,
-  } = options;
-  const log = options.logger.child({ component: 'mqtt-events', broker: redact(url), prefix });
+  const { prefix, gatewayId } = options;
+  const publisher = createMqttPublisher({
+    ...options,
+    clientId: `squeezegate-gateway-${gatewayId}`,
+    availableTopic: `${prefix}/gateways/${topicLevel(gatewayId)}/available`,
+    logger: options.logger.child({ component: 'mqtt-events', prefix }),
+  });
   // Device ids are `[A-Za-z0-9._-]` (the protocol's schema): safe as a topic level as they are.
   const device = (deviceId: string) => `${prefix}/devices/${deviceId}`;
-  const gatewayAvailable = `${prefix}/gateways/${gatewayId.replace(/[/+#]/g, '_')}/available`;
-  const counts = { published: 0, dropped: 0 };
-  const queue: Outgoing[] = [];
-  let inflight = 0;
-  let outage = false;
-  let closing: Promise<void> | null = null;
-  const idle = new Set<() => void>();
-
-  const client: MqttClient = connect(url, {
-    clientId: `squeezegate-gateway-${gatewayId}`.slice(0, 128),
-    reconnectPeriod: reconnectPeriodMs,
-    connectTimeout: 10_000,
-    will: { topic: gatewayAvailable, payload: Buffer.from('offline'), qos: 1, retain: true },
-  });
-
-  const pump = () => {
-    while (client.connected && inflight < maxInflight && queue.length > 0) {
-      const m = queue.shift()!;
-      inflight++;
-      client.publish(m.topic, m.payload, { qos: 1, retain: m.retain }, (err) => {
-        inflight--;
-        if (err) counts.dropped++;
-        else counts.published++;
-        pump();
-      });
-    }
-    if (queue.length === 0 && inflight === 0) for (const done of idle) done();
-  };
-  const enqueue = (m: Outgoing) => {
-    if (closing !== null) return void counts.dropped++;
-    queue.push(m);
-    if (queue.length > maxQueue) {
-      queue.shift();
-      counts.dropped++;
-    }
-    pump();
-  };
   const state = (deviceId: string, s: DeviceState, at: number) => {
-    enqueue({
-      topic: `${device(deviceId)}/state`,
-      payload: JSON.stringify({ deviceId, state: s, at, gateway: gatewayId }),
-      retain: false,
-    });
-    enqueue({
-      topic: `${device(deviceId)}/available`,
-      payload: s === 'connected' ? 'online' : 'offline',
-      retain: true,
-    });
+    publisher.publish(
+      `${device(deviceId)}/state`,
+      JSON.stringify({ deviceId, state: s, at, gateway: gatewayId }),
+    );
+    publisher.publish(`${device(deviceId)}/available`, s === 'connected' ? 'online' : 'offline', true);
   };
-  const answer = (d: DecisionView) =>
-    enqueue({
-      topic: `${device(d.deviceId)}/answers`,
-      payload: JSON.stringify({ ...d, gateway: gatewayId }),
-      retain: false,
-    });
-
-  client.on('connect', () => {
-    log.info({ queued: queue.length }, outage ? 'mqtt broker reachable again' : 'mqtt connected');
-    outage = false;
-    // First in line: before anything queued while the broker was away.
-    queue.unshift({ topic: gatewayAvailable, payload: 'online', retain: true });
-    pump();
-  });
-  client.on('error', (err) => {
-    if (!outage && closing === null) log.error({ err }, 'mqtt broker unreachable; events wait in memory');
-    outage = true;
-  });
-  client.on('offline', () => {
-    if (!outage && closing === null) log.warn('mqtt connection lost; events wait in memory');
-    outage = true;
-  });
-
-  const drained = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        idle.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      idle.add(done);
-      pump();
-    });
-
   return {
     fleetEvent(event) {
       switch (event.kind) {
@@ -168,29 +74,17 @@ export function createMqttEvents(options: MqttEventsOptions): MqttEvents {
         case 'disconnected':
           return state(event.deviceId, event.kind, event.at);
         case 'answered':
-          return answer(event.decision);
+          return publisher.publish(
+            `${device(event.decision.deviceId)}/answers`,
+            JSON.stringify({ ...event.decision, gateway: gatewayId }),
+          );
       }
     },
     revoked: (deviceId) => state(deviceId, 'revoked', Date.now()),
-    stats: () => ({ ...counts, queued: queue.length, connected: client.connected }),
-    close() {
-      closing ??= (async () => {
-        if (client.connected) {
-          queue.push({ topic: gatewayAvailable, payload: 'offline', retain: true });
-          await drained(closeTimeoutMs);
-        }
-        counts.dropped += queue.length;
-        queue.length = 0;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 1_000);
-          client.end(inflight > 0 || !client.connected, () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-        log.info({ ...counts }, 'mqtt events closed');
-      })();
-      return closing;
+    stats: () => {
+      const { published, dropped, queued, connected } = publisher.stats();
+      return { published, dropped, queued, connected };
     },
+    close: () => publisher.close(),
   };
 }
