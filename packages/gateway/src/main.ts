@@ -21,12 +21,7 @@ if (!parsed.ok) {
 }
 const config = parsed.config;
 if (parsed.printConfig) {
-  // maskSecrets masks secrets by key; a Redis or MQTT URL may hold a password of its own.
-  const maskUrlPassword = (_key: string, value: unknown) =>
-    typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(value)
-      ? value.replace(/^([^:]+:\/\/[^/@:]*:)[^/@]*@/, '$1***@')
-      : value;
-  process.stdout.write(`${JSON.stringify(maskSecrets(config), maskUrlPassword, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(maskSecrets(config), null, 2)}\n`);
   process.exit(0);
 }
 const logger = pino({

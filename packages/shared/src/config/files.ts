@@ -30,8 +30,12 @@ const SECRET_KEYS = /^(token|adminToken|password|secret)$/i;
 // Mappings whose every value is a secret: HTTP headers sent to a remote server carry credentials.
 const SECRET_MAPS = /^headers$/i;
 
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i;
+
 /** A copy of a config with every secret replaced by "***", for --print-config and logs. */
 export function maskSecrets<T>(value: T): T {
+  // A URL may carry a password of its own (redis://:pw@host, mqtt://user:pw@host).
+  if (typeof value === 'string') return value.replace(URL_PASSWORD, '$1***@') as T;
   if (Array.isArray(value)) return value.map((v) => maskSecrets(v)) as T;
   if (value && typeof value === 'object') {
     return Object.fromEntries(

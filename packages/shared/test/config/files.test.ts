@@ -49,4 +49,18 @@ describe('config files', () => {
     });
     expect(config.token).toBe('device-secret'); // a copy, not in place
   });
+
+  it('masks the password a URL carries, wherever it is, and leaves other URLs alone', () => {
+    expect(
+      maskSecrets({
+        redis: { url: 'redis://:s3cret@redis:6379/0' },
+        video: { mqtt: { url: 'mqtt://cam:pa55@broker:1883' } },
+        gatewayUrl: ['ws://gw-a:8787/v1/edge', 'wss://user@gw-b/v1/edge'],
+      }),
+    ).toEqual({
+      redis: { url: 'redis://:***@redis:6379/0' },
+      video: { mqtt: { url: 'mqtt://cam:***@broker:1883' } },
+      gatewayUrl: ['ws://gw-a:8787/v1/edge', 'wss://user@gw-b/v1/edge'],
+    });
+  });
 });
