@@ -41,7 +41,7 @@ function knownFailure(err: unknown): number | null {
 }
 
 async function runCalibrate(argv: string[]): Promise<number> {
-  const parsed = parseCalibrateArgs(argv, process.env);
+  const parsed = await parseCalibrateArgs(argv, process.env);
   if (parsed.ok === 'help') {
     process.stdout.write(CALIBRATE_HELP);
     return EXIT.OK;
@@ -58,6 +58,7 @@ async function runCalibrate(argv: string[]): Promise<number> {
       modelsDir: cli.modelsDir,
       edgeModel: cli.edgeModel,
       variants: cli.options.variants,
+      privacy: cli.privacy,
       cacheDir: cli.cacheDir,
       limit: cli.limit,
       onProgress: (done, total) => {
@@ -79,7 +80,10 @@ async function runCalibrate(argv: string[]): Promise<number> {
     process.stderr.write(
       `\nsqueezegate calibration (${set.edgeModel} → ${set.cloudModel})\n${formatCalibration(report)}`,
     );
-    const fragment = `${JSON.stringify(report.fragment, null, 2)}\n`;
+    // The privacy the promise was measured with is pinned with it: what leaves, leaves so.
+    const { faces, faceModel, faceThreshold, facePadding, masks } = cli.privacy;
+    const pinned = { ...report.fragment, privacy: { faces, faceModel, faceThreshold, facePadding, masks } };
+    const fragment = `${JSON.stringify(pinned, null, 2)}\n`;
     if (cli.out) await writeFile(cli.out, fragment);
     else process.stdout.write(fragment);
     if (cli.json) await writeFile(cli.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -4,29 +4,39 @@ import {
   MODEL_IDS,
   type ModelId,
   PayloadSchema,
+  type PrivacyConfig,
+  PrivacySchema,
+  readConfigFile,
   resolveModelsDir,
 } from '@squeezegate/shared';
 import type { CalibrateOptions, CalibrationReport, CalibrationTarget } from '../evaluation/calibrate.ts';
-import { type CloudVariant, variantOf } from '../evaluation/predictions.ts';
+import { agentVariant, type CloudVariant } from '../evaluation/predictions.ts';
 import type { Scorer } from '../evaluation/scorers.ts';
+import { privacyFromFlags } from './task-flags.ts';
 
 export const CALIBRATE_HELP = `Usage: squeezegate-edge calibrate --target keep:<x>|offload:<y> [options]
 
 Chooses an offload threshold (or fits the learned rule) on one part of a labelled image set and
 reports what it achieves on the held-out part, with 95 % bootstrap intervals; then repeats over
-random splits to show how often the target holds. Writes a config fragment the agent loads
-with --config. Needs both models (edge and cloud); inference results are cached.
+random splits to show how often the target holds. The cloud is scored on what the agent would
+send: the payload cut, redacted (faces, masks) and encoded by the agent's own code, with the
+payload and privacy of --config and the flags (the agent's defaults otherwise: faces pixelated).
+Writes a config fragment (policy, payload, privacy) the agent loads with --config. Needs both
+models (edge and cloud) and the face search; inference results are cached.
 
 Options (environment variable in brackets):
   --target <t>          keep:0.99 = keep at least 99 % of cloud-only top-1;
                         offload:0.3 = offload at most 30 % of frames
   --dataset <dir>       labelled images (manifest.csv) [SQUEEZEGATE_DATASET_DIR]
+  --config <file>       the agent's config (or a fragment): its payload and privacy are used
   --measure <m>         maxProb | margin | entropy | calibrated | learned (default maxProb)
-  --payload <kind>      crop | frame | original; default: try the agent's default payload (crop
-                        webp q80), JPEG crops q85 and q95 and original, keep the one meeting the
-                        target with the fewest bytes
+  --payload <kind>      crop | frame | original; default: the config's, else try the agent's
+                        default (crop webp q80) and original, keep the one meeting the target
+                        with the fewest bytes
   --codec <c>           webp | jpeg for crop/frame payloads (default webp)
   --quality <q>         their quality, on the codec's own scale (default 80)
+  --faces <mode>        pixelate | blur | withhold | off, as the agent (default pixelate)
+  --face-model <id>     the face search, as the agent (default yunet-s+ultraface-rfb320)
   --holdout <f>         held-out fraction (default 0.5)
   --confidence <c>      one-sided level of the bound the target must meet (default 0.99)
   --splits <n>          random splits for the robustness check (default 200)
@@ -47,6 +57,8 @@ Examples:
 
 export interface CalibrateCli {
   dataset: string;
+  /** The agent's privacy: what the payloads go through, and what the fragment pins. */
+  privacy: PrivacyConfig;
   modelsDir: string;
   edgeModel: ModelId;
   cacheDir: string;
@@ -63,10 +75,10 @@ export type CalibrateParse =
 
 const SCORERS: readonly Scorer[] = [...CONFIDENCE_MEASURES, 'learned'];
 
-export function parseCalibrateArgs(
+export async function parseCalibrateArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): CalibrateParse {
+): Promise<CalibrateParse> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -74,6 +86,9 @@ export function parseCalibrateArgs(
       options: {
         target: { type: 'string' },
         dataset: { type: 'string' },
+        config: { type: 'string' },
+        faces: { type: 'string' },
+        'face-model': { type: 'string' },
         measure: { type: 'string' },
         payload: { type: 'string' },
         codec: { type: 'string' },
@@ -111,23 +126,47 @@ export function parseCalibrateArgs(
   const target = { kind: (match?.[1] ?? 'keep') as CalibrationTarget['kind'], fraction };
   const scorer = (s('measure') ?? 'maxProb') as Scorer;
   if (!SCORERS.includes(scorer)) issues.push(`--measure: one of ${SCORERS.join(', ')}`);
-  // The agent's default payload first, then the JPEG crops and the file as captured.
-  let variants: CloudVariant[] = [variantOf(PayloadSchema.parse({})), 'crop-q85', 'crop-q95', 'captured'];
-  if (s('payload') !== undefined || s('codec') !== undefined || s('quality') !== undefined) {
-    const payload = PayloadSchema.safeParse({
-      kind: s('payload'),
-      codec: s('codec'),
-      quality: s('quality') === undefined ? undefined : Number(s('quality')),
-    });
-    if (payload.success) variants = [variantOf(payload.data)];
-    else issues.push('--payload: crop | frame | original (with --codec webp|jpeg, --quality 1..100)');
+  let file: Record<string, unknown> = {};
+  if (s('config') !== undefined) {
+    const read = await readConfigFile(s('config')!);
+    if (read.ok) file = read.value;
+    else issues.push(...read.issues);
   }
+  const privacyParsed = PrivacySchema.safeParse(
+    privacyFromFlags(values, file.privacy as Record<string, unknown> | undefined) ?? {},
+  );
+  if (!privacyParsed.success)
+    issues.push(...privacyParsed.error.issues.map((i) => `privacy.${i.path.join('.')}: ${i.message}`));
+  const privacy = privacyParsed.success ? privacyParsed.data : PrivacySchema.parse({});
+  // The config's payload, or the agent's default and the whole frame; each as the agent sends it.
+  const filePayload = file.payload as Record<string, unknown> | undefined;
+  const flagged = s('payload') !== undefined || s('codec') !== undefined || s('quality') !== undefined;
+  const payload = PayloadSchema.safeParse({
+    ...filePayload,
+    ...Object.fromEntries(
+      Object.entries({
+        kind: s('payload'),
+        codec: s('codec'),
+        quality: s('quality') === undefined ? undefined : Number(s('quality')),
+      }).filter(([, v]) => v !== undefined),
+    ),
+  });
+  let variants: CloudVariant[] = [];
+  if (!payload.success)
+    issues.push('--payload: crop | frame | original (with --codec webp|jpeg, --quality 1..100)');
+  else if (flagged || filePayload !== undefined) variants = [agentVariant(payload.data, privacy)];
+  else
+    variants = [
+      agentVariant(payload.data, privacy),
+      agentVariant({ ...payload.data, kind: 'original' }, privacy),
+    ];
   const model = (s('model') ?? 'squeezenet1.1') as ModelId;
   if (!MODEL_IDS.includes(model)) issues.push(`--model: one of ${MODEL_IDS.join(', ')}`);
   const dataset = s('dataset') ?? env.SQUEEZEGATE_DATASET_DIR;
   if (!dataset) issues.push('--dataset: a labelled image directory is required (or SQUEEZEGATE_DATASET_DIR)');
   const cli: CalibrateCli = {
     dataset: dataset ?? '',
+    privacy,
     modelsDir: resolveModelsDir({ configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR }),
     edgeModel: model,
     cacheDir: s('cache-dir') ?? '.cache/squeezegate',
@@ -161,7 +200,7 @@ export function formatCalibration(r: CalibrationReport): string {
   const h = r.heldOut;
   const lines = [
     `target            ${t}`,
-    `rule              ${r.scorer}, payload ${r.variant === 'captured' ? 'original' : r.variant}`,
+    `rule              ${r.scorer}, payload ${r.variant === 'captured' ? 'original' : r.variant.replace('+', ', redacted ')}`,
     `policy            ${JSON.stringify(r.fragment.policy.kind === 'learned' ? { kind: 'learned', threshold: r.fragment.policy.threshold } : r.fragment.policy)}`,
     `frames            ${r.calibrationFrames} to choose, ${r.heldOutFrames} held out`,
     `held-out offload  ${pct(h.offloadFraction.value)} (95 % CI ${pct(h.offloadFraction.lo)} – ${pct(h.offloadFraction.hi)})`,

@@ -6,40 +6,77 @@ import {
   type EncodingCodec,
   type PayloadConfig,
   type PayloadShape,
+  type PrivacyConfig,
   shapePayload,
   toModelView,
   topK,
 } from '@squeezegate/shared';
+import { preparePayload } from '../agent/classify-payload.ts';
+import type { PrivacyGuard } from '../privacy/privacy-guard.ts';
 import type { SourceFrame } from '../source/directory-source.ts';
+
+type ShapedVariant =
+  | `${PayloadConfig['kind']}-q${number}`
+  | `${PayloadConfig['kind']}-${Exclude<EncodingCodec, 'jpeg'>}-q${number}`;
 
 /**
  * How the cloud saw a frame: as captured, or through a payload the edge would send, named
  * `<kind>-q<quality>` for JPEG (the names of the first caches) or `<kind>-<codec>-q<quality>`.
+ * A `+<privacy>` suffix (see `privacyVariant`) means the payload as the agent sends it: cut,
+ * redacted and encoded by the agent's own code (`preparePayload`) with that privacy config.
  */
-export type CloudVariant =
-  | 'captured'
-  | `${PayloadConfig['kind']}-q${number}`
-  | `${PayloadConfig['kind']}-${Exclude<EncodingCodec, 'jpeg'>}-q${number}`;
+export type CloudVariant = 'captured' | ShapedVariant | `${ShapedVariant}+${string}`;
+
+const shapeName = (payload: PayloadShape): ShapedVariant =>
+  payload.codec === 'jpeg'
+    ? `${payload.kind}-q${payload.quality}`
+    : `${payload.kind}-${payload.codec}-q${payload.quality}`;
 
 export const variantOf = (payload: PayloadShape): CloudVariant =>
-  payload.kind === 'original'
-    ? 'captured'
-    : payload.codec === 'jpeg'
-      ? `${payload.kind}-q${payload.quality}`
-      : `${payload.kind}-${payload.codec}-q${payload.quality}`;
+  payload.kind === 'original' ? 'captured' : shapeName(payload);
+
+/** Bumped when the agent's redaction changes what it sends: cached redacted payloads are then redone. */
+const REDACTION_VERSION = 1;
+
+/**
+ * The variant of what the agent sends with this payload and privacy config: redacted through
+ * `preparePayload` when privacy is active (named `<shape>+<faces>-<hash of the privacy settings
+ * that change pixels>`; with privacy on, `original` is re-encoded too), else the plain shape.
+ */
+export function agentVariant(
+  payload: PayloadShape,
+  privacy: Pick<PrivacyConfig, 'faces' | 'faceModel' | 'faceThreshold' | 'facePadding' | 'masks'>,
+): CloudVariant {
+  const key = privacyKey(privacy);
+  return key === null ? variantOf(payload) : `${shapeName(payload)}+${key}`;
+}
+
+/** The key of a privacy config's pixel-changing settings, or null when it changes none. */
+export function privacyKey(
+  privacy: Pick<PrivacyConfig, 'faces' | 'faceModel' | 'faceThreshold' | 'facePadding' | 'masks'>,
+): string | null {
+  if (privacy.faces === 'off' && privacy.masks.length === 0) return null;
+  const { faces, faceModel, faceThreshold, facePadding, masks } = privacy;
+  const settings = JSON.stringify([REDACTION_VERSION, faces, faceModel, faceThreshold, facePadding, masks]);
+  return `${faces}-${createHash('sha256').update(settings).digest('hex').slice(0, 10)}`;
+}
 
 export function payloadOf(variant: CloudVariant): PayloadShape {
-  if (variant === 'captured') return { kind: 'original', codec: 'jpeg', quality: 85 };
-  const [head, q] = variant.split('-q') as [string, string];
+  const shape = variant.split('+')[0]!;
+  if (shape === 'captured' || shape === 'original') return { kind: 'original', codec: 'jpeg', quality: 85 };
+  const [head, q] = shape.split('-q') as [string, string];
   const [kind, codec = 'jpeg'] = head.split('-') as [PayloadConfig['kind'], EncodingCodec?];
   return { kind, codec, quality: Number(q) };
 }
 
 export interface CloudView {
+  /** The cloud's top-1; for a withheld payload, the edge's (the frame keeps its local answer). */
   top1: number;
   p: number;
-  /** Bytes of the payload (of the file, for `captured`). */
+  /** Bytes of the payload (of the file, for `captured`); 0 when withheld. */
   bytes: number;
+  /** `faces: withhold` found a face: nothing left, the frame keeps the edge's answer. */
+  withheld?: true;
 }
 
 /** One labelled frame with the edge model's probabilities and the cloud's answer per variant. */
@@ -56,6 +93,11 @@ export interface PredictOptions {
   edge: Classifier;
   cloud: Classifier;
   variants: readonly CloudVariant[];
+  /**
+   * The agent's privacy guard and its key (`privacyVariant`): variants with the `+<key>` suffix
+   * are rendered through it, exactly as the agent would send them.
+   */
+  privacy?: { guard: PrivacyGuard; key: string } | undefined;
   /** Results are cached here, keyed by model sha256 and file sha256; a re-run only reads. */
   cacheDir: string;
   onProgress?: (done: number, total: number) => void;
@@ -86,7 +128,12 @@ async function writeAtomic(file: string, data: string | Uint8Array): Promise<voi
 export async function predictSet(
   options: PredictOptions,
 ): Promise<{ predictions: FramePrediction[]; skipped: { name: string; error: string }[] }> {
-  const { frames, edge, cloud, variants, cacheDir, onProgress, signal } = options;
+  const { frames, edge, cloud, variants, cacheDir, onProgress, signal, privacy } = options;
+  for (const v of variants) {
+    const suffix = v.split('+')[1];
+    if (suffix !== undefined && suffix !== privacy?.key)
+      throw new Error(`payload variant ${v} needs the privacy guard of "${suffix}"`);
+  }
   const edgeDir = path.join(cacheDir, `edge-${edge.spec.id}-${edge.spec.sha256.slice(0, 12)}`);
   const cloudKey = (v: CloudVariant) =>
     path.join(
@@ -144,19 +191,18 @@ export async function predictSet(
       const cache = cloudCaches.get(v)!;
       let hit = cache[hash];
       if (!hit) {
-        const shaped =
-          v === 'captured'
-            ? { bytes: captured, view: 'full' as const }
-            : await shapePayload(
-                { captured, view: await edgeView(), shortSide: edge.spec.preprocess.resizeShortSide },
-                payloadOf(v),
-              );
-        const cloudView = await toModelView(shaped.bytes, {
-          preprocess: cloud.spec.preprocess,
-          view: shaped.view,
-        });
-        const best = topK((await cloud.classify([cloudView]))[0]!.probs, 1)[0]!;
-        hit = { top1: best.index, p: best.p, bytes: shaped.bytes.length };
+        const shaped = await shapeFor(v, frame, captured, edgeView);
+        if (shaped === null) {
+          const local = topK(edgeProbs, 1)[0]!;
+          hit = { top1: local.index, p: local.p, bytes: 0, withheld: true };
+        } else {
+          const cloudView = await toModelView(shaped.bytes, {
+            preprocess: cloud.spec.preprocess,
+            view: shaped.view,
+          });
+          const best = topK((await cloud.classify([cloudView]))[0]!.probs, 1)[0]!;
+          hit = { top1: best.index, p: best.p, bytes: shaped.bytes.length };
+        }
         cache[hash] = hit;
         dirty.add(v);
       }
@@ -169,6 +215,38 @@ export async function predictSet(
       edge: edgeProbs,
       cloud: cloudViews,
     };
+  }
+
+  /** The payload bytes of a variant (null: withheld), the agent's own path for `+<privacy>`. */
+  async function shapeFor(
+    v: CloudVariant,
+    frame: SourceFrame,
+    captured: Buffer,
+    edgeView: () => ReturnType<typeof toModelView>,
+  ) {
+    if (v === 'captured') return { bytes: captured, view: 'full' as const };
+    const view = await edgeView();
+    if (!v.includes('+')) {
+      return shapePayload({ captured, view, shortSide: edge.spec.preprocess.resizeShortSide }, payloadOf(v));
+    }
+    const prepared = await preparePayload({
+      frame: {
+        camera: 'calibrate',
+        seq: 0,
+        capturedAt: 0,
+        ptsMs: null,
+        name: frame.name,
+        truth: frame.truth,
+        image: { kind: 'file', file: frame.file },
+      },
+      captured,
+      view,
+      payload: payloadOf(v) as PayloadConfig,
+      privacy: privacy!.guard,
+      preprocess: edge.spec.preprocess,
+      now: () => performance.now(),
+    });
+    return prepared.kind === 'withheld' ? null : prepared.shaped;
   }
 
   async function flush() {
