@@ -2,13 +2,25 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  agentVariant,
   argmax,
+  createPrivacyGuard,
   type FramePrediction,
   type PredictOptions,
+  payloadOf,
   predictSet,
+  privacyKey,
   type SourceFrame,
 } from '@squeezegate/edge';
-import { type Classifier, createOnnxClassifier } from '@squeezegate/shared';
+import {
+  type Classifier,
+  createOnnxClassifier,
+  type Detector,
+  getDetectorSpec,
+  PayloadSchema,
+  PrivacySchema,
+  type RawImage,
+} from '@squeezegate/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTinyClassifier, solidJpeg, writeTinyModel } from '../../../../test/support/tiny-onnx.ts';
 
@@ -200,5 +212,87 @@ describe('predictSet', () => {
     const controller = new AbortController();
     controller.abort(new Error('stop'));
     await expect(predictSet({ ...options(), signal: controller.signal })).rejects.toThrow('stop');
+  });
+});
+
+/** A face search that finds one face in the middle of every image it is shown. */
+function centreFace(): Detector & { calls: number } {
+  const detector = {
+    calls: 0,
+    spec: getDetectorSpec('ultraface-rfb320')!,
+    labels: ['face'],
+    async detect(image: RawImage) {
+      detector.calls++;
+      const box = [image.width * 0.3, image.height * 0.3, image.width * 0.7, image.height * 0.7] as const;
+      return {
+        detections: [{ box, classIndex: 0, label: 'face', score: 0.9 }],
+        inferMs: 0,
+        preMs: 0,
+        tiles: 1,
+      };
+    },
+    async close() {},
+    async [Symbol.asyncDispose]() {},
+  };
+  return detector;
+}
+
+describe('the agent’s payload, redacted by its own guard', () => {
+  const crop = PayloadSchema.parse({});
+
+  it('names a variant per pixel-changing privacy setting, and reads its payload back', () => {
+    const off = PrivacySchema.parse({ faces: 'off' });
+    expect(agentVariant(crop, off)).toBe('crop-webp-q80');
+    expect(privacyKey(off)).toBeNull();
+    const pixelate = PrivacySchema.parse({});
+    const v = agentVariant(crop, pixelate);
+    expect(v).toMatch(/^crop-webp-q80\+pixelate-[0-9a-f]{10}$/);
+    // Threads, the ledger and the dump change no pixel: the same key.
+    expect(agentVariant(crop, PrivacySchema.parse({ faceThreads: 1, ledger: '/tmp/l' }))).toBe(v);
+    expect(agentVariant(crop, PrivacySchema.parse({ facePadding: 0.1 }))).not.toBe(v);
+    // With privacy on, `original` is re-encoded: its codec and quality are in the name.
+    const original = agentVariant({ ...crop, kind: 'original' }, pixelate);
+    expect(original).toMatch(/^original-webp-q80\+pixelate-/);
+    expect(payloadOf(original)).toEqual({ kind: 'original', codec: 'webp', quality: 80 });
+    expect(payloadOf(v)).toEqual({ kind: 'crop', codec: 'webp', quality: 80 });
+  });
+
+  it('refuses a redacted variant without its guard', async () => {
+    const v = agentVariant(crop, PrivacySchema.parse({}));
+    await expect(predictSet({ ...options(), variants: [v] })).rejects.toThrow(/needs the privacy guard/);
+  });
+
+  it('pixelate: the payload the agent would send, scored by the cloud', async () => {
+    const config = PrivacySchema.parse({ faceModel: 'ultraface-rfb320' });
+    const key = privacyKey(config)!;
+    const faces = centreFace();
+    const guard = await createPrivacyGuard({ config, faceDetector: faces });
+    const v = agentVariant(crop, config);
+    const out = await predictSet({ ...options(), variants: [v, 'crop-webp-q80'], privacy: { guard, key } });
+    // Each readable frame's payload was searched for faces, once.
+    expect(faces.calls).toBe(4);
+    for (const p of out.predictions) {
+      const redacted = p.cloud[v]!;
+      expect(redacted.withheld).toBeUndefined();
+      expect(redacted.bytes).toBeGreaterThan(0);
+      // The middle of a solid colour is still that colour: the cloud's answer stands.
+      expect(redacted.top1).toBe(p.cloud['crop-webp-q80']!.top1);
+    }
+    await guard.close();
+  });
+
+  it('withhold: a frame with a face keeps the edge’s answer and sends nothing', async () => {
+    const config = PrivacySchema.parse({ faces: 'withhold', faceModel: 'ultraface-rfb320' });
+    const guard = await createPrivacyGuard({ config, faceDetector: centreFace() });
+    const v = agentVariant(crop, config);
+    const out = await predictSet({
+      ...options(),
+      variants: [v],
+      privacy: { guard, key: privacyKey(config)! },
+    });
+    for (const p of out.predictions) {
+      expect(p.cloud[v]).toMatchObject({ withheld: true, bytes: 0, top1: argmax(p.edge) });
+    }
+    await guard.close();
   });
 });
