@@ -69,19 +69,46 @@ export type {
   Interval,
 } from './evaluation/calibrate.ts';
 export { CalibrationError, calibrate } from './evaluation/calibrate.ts';
-export { fitDeferralRule } from './evaluation/logistic.ts';
+export type { EdgeSignals, SignalCost, SignalledPrediction } from './evaluation/edge-signals.ts';
+export {
+  computeEdgeSignals,
+  joinSignals,
+  measureSignalCost,
+  POOLED_OUTPUT,
+  pooledEdgeModel,
+} from './evaluation/edge-signals.ts';
+export type { LogisticFit, LogisticOptions } from './evaluation/logistic.ts';
+export { fitDeferralRule, fitLogistic, logisticScore } from './evaluation/logistic.ts';
 export type { PredictDatasetOptions } from './evaluation/predict-dataset.ts';
 export { predictDataset } from './evaluation/predict-dataset.ts';
+export type { PredictSignalsOptions } from './evaluation/predict-signals.ts';
+export { predictDatasetWithSignals } from './evaluation/predict-signals.ts';
 export type { CloudVariant, CloudView, FramePrediction, PredictOptions } from './evaluation/predictions.ts';
-export { payloadOf, predictSet, variantOf } from './evaluation/predictions.ts';
+export { agentVariant, payloadOf, predictSet, privacyKey, variantOf } from './evaluation/predictions.ts';
 export { poisson1, quantile, seededRandom, shuffled } from './evaluation/random.ts';
-export type { FittedScorer, Scorer } from './evaluation/scorers.ts';
-export { argmax, calibrationError, fitScorer } from './evaluation/scorers.ts';
+export type { FittedScorer, Scorer, SignalScorer } from './evaluation/scorers.ts';
+export {
+  argmax,
+  calibrationError,
+  fitScorer,
+  SIGNAL_SCORERS,
+  SignalsMissingError,
+} from './evaluation/scorers.ts';
 export type { CurvePoint, Outcome } from './evaluation/sweep.ts';
 export { curveByScore, minOffloadFor, oracleMask, pointForSet } from './evaluation/sweep.ts';
-export { createPolicy } from './policy/create-policy.ts';
+export { createPolicy, DEFAULT_ALT_MODEL, extraPassesFor } from './policy/create-policy.ts';
 export type { Decision, Policy, PolicyInput } from './policy/decision.ts';
-export { edgeFeatures } from './policy/features.ts';
+export { mirrorView, runExtraPasses } from './policy/extra-passes.ts';
+export type { EdgeExtras, ExtraNeeds } from './policy/features.ts';
+export {
+  ALT_FEATURES,
+  BASE_FEATURES,
+  edgeFeatures,
+  extrasNeeded,
+  FLIP_FEATURES,
+  featureVector,
+  MissingExtraError,
+} from './policy/features.ts';
 export type { FleetBar } from './policy/fleet-bar.ts';
 export { createFleetBar, underFleetBar } from './policy/fleet-bar.ts';
 export { deferralScore } from './policy/learned.ts';

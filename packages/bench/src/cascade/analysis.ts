@@ -12,10 +12,9 @@ import {
   oracleMask,
   pointForSet,
   type Scorer,
-  seededRandom,
-  shuffled,
 } from '@squeezegate/edge';
 import { confidences } from '@squeezegate/shared';
+import { twoFolds } from './signals.ts';
 
 export const SCORERS: readonly Scorer[] = ['maxProb', 'margin', 'entropy', 'calibrated', 'learned'];
 
@@ -105,8 +104,7 @@ export function analyse(
     ((bytesPerFrame * 1000) / 1e9) * prices.perGb + offload * prices.per1kInferences;
 
   // Two folds, fixed by the seed, for cross-fitting.
-  const order = shuffled([...set.keys()], seededRandom(options.seed ?? 7));
-  const folds = [order.filter((_, i) => i % 2 === 0), order.filter((_, i) => i % 2 === 1)] as const;
+  const folds = twoFolds(n, options.seed);
   const crossFit = (scorer: Scorer, variant: CloudVariant) => {
     const score = new Array<number>(n);
     const temperatures: number[] = [];

@@ -2,14 +2,15 @@
 // `npm run bench:cascade`: the trade-off bench of every offload policy, measure and payload.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type CloudVariant, predictDataset, SourceError } from '@squeezegate/edge';
+import { type CloudVariant, predictDatasetWithSignals, SourceError } from '@squeezegate/edge';
 import { ModelLoadError } from '@squeezegate/shared';
 import cliProgress from 'cli-progress';
 import { describeMachine, machineInfo } from '../machine.ts';
 import { publish, relativeLink } from '../publish.ts';
 import { analyse } from './analysis.ts';
 import { cascadeConfigFromCli } from './config.ts';
-import { cascadeHeadline, toChartSvg, toCsv, toMarkdown } from './report.ts';
+import { cascadeHeadline, signalsMarkdown, toChartSvg, toCsv, toMarkdown, toSignalsCsv } from './report.ts';
+import { analyseSignals } from './signals.ts';
 
 const cli = await cascadeConfigFromCli(process.argv.slice(2), process.env);
 if (cli.kind === 'exit') {
@@ -57,7 +58,10 @@ const bar = new cliProgress.SingleBar(
 );
 try {
   const started = performance.now();
-  const set = await predictDataset({
+  // With the richer edge signals of issue 16 §2 (flip, alt model, pooled activations), cached
+  // like the predictions; their extra edge ms are timed on up to 200 frames in this run.
+  const set = await predictDatasetWithSignals({
+    timeFrames: 200,
     dir: dataset,
     modelsDir: cli.config.modelsDir,
     variants: VARIANTS,
@@ -72,18 +76,29 @@ try {
   const inferenceMs = performance.now() - started;
   for (const s of set.skipped) process.stderr.write(`skipped ${s.name}: ${s.error}\n`);
   const results = analyse(set.predictions, { variants: VARIANTS, prices, fps });
+  const signals = analyseSignals(set.predictions, { cost: set.cost });
   const command = `npm run bench:cascade -- ${process.argv.slice(2).join(' ')}`.trim();
-  const table = toMarkdown(results, { machine, prices, command });
+  const table = `${toMarkdown(results, { machine, prices, command })}\n${signalsMarkdown(signals, { altModel: set.altModel })}`;
   const chart = await toChartSvg(results);
   await mkdir(out, { recursive: true });
   const { rows, ...summary } = results;
   // Every sweep row is in results.csv, once; the JSON keeps the summary and names the CSV.
-  const json = { machine, command, prices, fps, edgeModel: set.edgeModel, cloudModel: set.cloudModel };
+  const json = {
+    machine,
+    command,
+    prices,
+    fps,
+    edgeModel: set.edgeModel,
+    cloudModel: set.cloudModel,
+    altModel: set.altModel,
+  };
+  const { curves, ...signalSummary } = signals;
   await writeFile(
     path.join(out, 'results.json'),
-    `${JSON.stringify({ ...json, skipped: set.skipped, ...summary, rows: 'results.csv' }, round6, 2)}\n`,
+    `${JSON.stringify({ ...json, skipped: set.skipped, ...summary, signals: { ...signalSummary, curves: 'signals.csv' }, rows: 'results.csv' }, round6, 2)}\n`,
   );
   await writeFile(path.join(out, 'results.csv'), toCsv(rows));
+  await writeFile(path.join(out, 'signals.csv'), toSignalsCsv(curves));
   await writeFile(path.join(out, 'table.md'), table);
   await writeFile(path.join(out, 'chart.svg'), chart);
   const chartRef = relativeLink(doc ?? path.join(out, 'table.md'), path.join(out, 'chart.svg'));

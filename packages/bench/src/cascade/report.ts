@@ -3,6 +3,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { describeMachine, type MachineInfo } from '../machine.ts';
 import type { HeadlineRow } from '../publish.ts';
 import type { CascadeResults, Prices, Row } from './analysis.ts';
+import type { SignalResults } from './signals.ts';
 
 const COLUMNS: (keyof Row)[] = [
   'payload',
@@ -208,4 +209,35 @@ export function cascadeHeadline(r: CascadeResults): HeadlineRow[] {
           : `${h.cheapestNearOriginal.payload}: ${kb(h.cheapestNearOriginal.bytesPerFrame)} (${pct(h.cheapestNearOriginal.bytesRatio)} of captured), cloud top-1 ${pct(h.cheapestNearOriginal.cloudTop1)}`,
     },
   ];
+}
+
+export function toSignalsCsv(curves: SignalResults['curves']): string {
+  const cols = ['payload', 'policy', 'offloadFraction', 'cascadeTop1', 'bytesRatio'] as const;
+  const cell = (v: string | number) => (typeof v === 'number' ? String(Number(v.toFixed(6))) : v);
+  return `${cols.join(',')}\n${curves.map((c) => cols.map((k) => cell(c[k])).join(',')).join('\n')}\n`;
+}
+
+/** The richer-edge-signals table (issue 16 §2): min offload at 99 % per payload, extra edge ms. */
+export function signalsMarkdown(s: SignalResults, context: { altModel: string }): string {
+  const payloads = [...new Set(s.rows.flatMap((r) => Object.keys(r.minOffloadFor99)))];
+  const capPayload = s.rows.find((r) => r.atBytesCap)?.atBytesCap?.payload ?? null;
+  const ms = (v: number | null) => (v == null ? '—' : v.toFixed(2));
+  const cost = s.cost
+    ? `timed on ${s.cost.frames} frames in this run; the edge's own view + inference took ${s.cost.baseMs.toFixed(2)} ms/frame`
+    : 'not timed in this run';
+  return [
+    `**Richer edge signals** (issue 16 §2), each cross-fitted on the same two folds: \`flip\`/\`alt\` rank by the mean of the edge's top-1 probability and the mirrored pass's (\`flip\`) or ${context.altModel}'s (\`alt\`) probability of that class; \`learned+…\` add those passes' features (agreement, that probability, the alt model's own top probability) to the learned rule; \`learned+pooled\` adds the edge's 512 pooled activations before its classifier. Extra edge ms per frame: ${cost}.`,
+    '',
+    `| signal | extra edge ms / frame | ${payloads.map((p) => `min offload at 99 %, ${p}`).join(' | ')}${capPayload ? ` | ${capPayload} at ≤ ${pct(s.bytesCap)} of captured bytes: offload, kept of cloud-only` : ''} |`,
+    `|---|---|${payloads.map(() => '---').join('|')}${capPayload ? '|---' : ''}|`,
+    ...s.rows.map(
+      (r) =>
+        `| ${r.signal} | ${ms(r.extraMs)} | ${payloads.map((p) => pct(r.minOffloadFor99[p])).join(' | ')}${
+          capPayload
+            ? ` | ${r.atBytesCap ? `${pct(r.atBytesCap.offloadFraction)}, ${pct(r.atBytesCap.keptOfCloud)}` : '—'}`
+            : ''
+        } |`,
+    ),
+    '',
+  ].join('\n');
 }

@@ -2,6 +2,8 @@ import { type Classifier, confidences, type PayloadConfig, topK } from '@squeeze
 import type { Logger } from 'pino';
 import type { FrameStep } from '../cameras/scheduler.ts';
 import type { Policy } from '../policy/decision.ts';
+import { runExtraPasses } from '../policy/extra-passes.ts';
+import type { ExtraNeeds } from '../policy/features.ts';
 import type { PrivacyGuard } from '../privacy/privacy-guard.ts';
 import { classificationCut } from '../privacy/redact.ts';
 import type { CapturedFrame, FrameSource } from '../source/frame-source.ts';
@@ -32,6 +34,11 @@ export interface EdgeAgentOptions {
   /** The link to the gateway; null runs edge-only. */
   link: GatewayLink | null;
   policy: Policy;
+  /**
+   * Extra edge passes the policy reads (`extraPassesFor(config)`; issue 16 §2): the edge model
+   * on the mirrored view, and `alt` (loaded by the runtime) on the frame. Null or absent: none.
+   */
+  extraPasses?: { needs: ExtraNeeds; alt: Classifier | null } | null;
   payload: PayloadConfig;
   /** Redacts every payload before it leaves and keeps the ledger; null sends payloads as shaped. */
   privacy?: PrivacyGuard | null;
@@ -77,6 +84,7 @@ const _NO_FACES = { faces: [], scanMs: 0 };
 export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   const { deviceId, classifier, labels, link, policy, payload, deadlineMs, maxInFlight, onRecord } = options;
   const video = options.video ?? null;
+  const extraPasses = options.extraPasses ?? null;
   const journal = options.journal ?? null;
   const now = options.now ?? (() => performance.now());
   const privacy = options.privacy ?? null;
@@ -156,12 +164,22 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
       const view = await modelViewOf(frame, bytes, classifier.spec.preprocess);
       const t1 = now();
       const [result] = await classifier.classify([view]);
-      const t2 = now();
       const probs = result!.probs;
+      const alt = extraPasses?.alt ?? null;
+      const extras = extraPasses
+        ? await runExtraPasses({
+            needs: extraPasses.needs,
+            edge: classifier,
+            view,
+            alt: alt && { classifier: alt, view: () => modelViewOf(frame, bytes, alt.spec.preprocess) },
+          })
+        : null;
+      // The extra passes are edge inference too: inferMs counts them.
+      const t2 = now();
       const best = topK(probs, 1)[0]!;
       const confidence = confidences(probs, { temperature: policy.temperature });
       const local = { ...answer(best.index, best.p), confidence };
-      const decision = policy.decide({ probs, confidence }, now());
+      const decision = policy.decide({ probs, confidence, ...(extras ? { extras } : {}) }, now());
       const timings = { decodeMs: round(t1 - t0), inferMs: round(t2 - t1) };
       self = {
         frameId,

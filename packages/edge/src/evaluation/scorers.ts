@@ -1,10 +1,34 @@
-import { type ConfidenceMeasure, confidence, eceAt, fitTemperature } from '@squeezegate/shared';
+import {
+  type ConfidenceMeasure,
+  confidence,
+  eceAt,
+  fitTemperature,
+  type LearnedRule,
+} from '@squeezegate/shared';
+import { BASE_FEATURES, type EdgeExtras, edgeFeatures } from '../policy/features.ts';
 import { deferralScore } from '../policy/learned.ts';
-import { fitDeferralRule } from './logistic.ts';
+import type { SignalledPrediction } from './edge-signals.ts';
+import { fitDeferralRule, fitLogistic, logisticScore } from './logistic.ts';
 import type { FramePrediction } from './predictions.ts';
 
-/** What orders frames for offloading: a confidence measure or the learned deferral rule. */
-export type Scorer = ConfidenceMeasure | 'learned';
+/**
+ * Scorers that read edge signals beyond the edge's output (issue 16 §2): `flip` and `alt` are
+ * the mean of the edge's top-1 probability and that pass's probability of the same class
+ * (unfitted); `learned+…` add those passes' features to the learned rule; `learned+pooled`
+ * adds the edge's pooled activations (evaluation only: no policy reads them yet).
+ */
+export const SIGNAL_SCORERS = [
+  'flip',
+  'alt',
+  'learned+flip',
+  'learned+alt',
+  'learned+flip+alt',
+  'learned+pooled',
+] as const;
+export type SignalScorer = (typeof SIGNAL_SCORERS)[number];
+
+/** What orders frames for offloading: a confidence measure, the learned rule, or a signal. */
+export type Scorer = ConfidenceMeasure | 'learned' | SignalScorer;
 
 /** A scorer fitted on one part of the data, applicable to any frame: lower score = offload first. */
 export interface FittedScorer {
@@ -15,15 +39,46 @@ export interface FittedScorer {
   temperature?: number;
 }
 
+/** A scorer that reads signals was given frames without them (see predictDatasetWithSignals). */
+export class SignalsMissingError extends Error {
+  override readonly name = 'SignalsMissingError';
+}
+
+const extrasOf = (p: FramePrediction): EdgeExtras & { pooled: Float32Array } => {
+  const s = (p as Partial<SignalledPrediction>).signals;
+  if (!s) throw new SignalsMissingError(`frame ${p.name} has no edge signals`);
+  return s;
+};
+
+// `flip`/`alt` as fixed rules: σ(−(p1 + pass's p of the edge's top-1)), so that they ship as
+// `learned` policies exactly as scored here.
+const fixedRule = (pass: 'flipP' | 'altP'): LearnedRule => ({
+  features: ['p1', pass],
+  mean: [0, 0],
+  std: [1, 1],
+  weights: [-1, -1],
+  bias: 0,
+});
+
+/** Pooled activations have ~500 dimensions for ~500 frames: a stronger L2, fixed beforehand. */
+const POOLED_L2 = 0.05;
+
 /**
  * Fits a scorer on labelled frames: the temperature for `calibrated`, the logistic rule for
- * `learned` (target: the cloud, through `variant`, right where the edge is wrong).
+ * `learned…` (target: the cloud, through `variant`, right where the edge is wrong).
  */
 export function fitScorer(
   scorer: Scorer,
   fitOn: readonly FramePrediction[],
   variant: keyof FramePrediction['cloud'],
 ): FittedScorer {
+  const target = () => fitOn.map((p) => p.cloud[variant]!.top1 === p.truth && argmax(p.edge) !== p.truth);
+  const asRule = (rule: LearnedRule, needsExtras: boolean): FittedScorer => ({
+    scorer,
+    // Offload when the deferral score is high: the "confidence" is its complement.
+    score: (p) => 1 - deferralScore(rule, p.edge, needsExtras ? extrasOf(p) : {}),
+    policyFor: (threshold) => ({ kind: 'learned', rule, threshold: 1 - threshold }),
+  });
   switch (scorer) {
     case 'maxProb':
     case 'margin':
@@ -42,16 +97,47 @@ export function fitScorer(
         policyFor: (threshold) => ({ kind: 'threshold', measure: 'calibrated', threshold, temperature }),
       };
     }
-    case 'learned': {
+    case 'learned':
+      return asRule(
+        fitDeferralRule(
+          fitOn.map((p) => p.edge),
+          target(),
+        ),
+        false,
+      );
+    case 'flip':
+      return asRule(fixedRule('flipP'), true);
+    case 'alt':
+      return asRule(fixedRule('altP'), true);
+    case 'learned+flip':
+    case 'learned+alt':
+    case 'learned+flip+alt': {
+      const features = [
+        ...BASE_FEATURES,
+        ...(scorer.includes('flip') ? (['flipAgree', 'flipP'] as const) : []),
+        ...(scorer.includes('alt') ? (['altAgree', 'altP', 'altP1'] as const) : []),
+      ];
       const rule = fitDeferralRule(
         fitOn.map((p) => p.edge),
-        fitOn.map((p) => p.cloud[variant]!.top1 === p.truth && argmax(p.edge) !== p.truth),
+        target(),
+        { features, extras: fitOn.map(extrasOf) },
       );
+      return asRule(rule, true);
+    }
+    case 'learned+pooled': {
+      const row = (p: FramePrediction) => {
+        const f = edgeFeatures(p.edge);
+        return [...BASE_FEATURES.map((k) => f[k]), ...extrasOf(p).pooled];
+      };
+      const fit = fitLogistic(fitOn.map(row), target(), { l2: POOLED_L2 });
       return {
         scorer,
-        // Offload when the deferral score is high: the "confidence" is its complement.
-        score: (p) => 1 - deferralScore(rule, p.edge),
-        policyFor: (threshold) => ({ kind: 'learned', rule, threshold: 1 - threshold }),
+        score: (p) => 1 - logisticScore(fit, row(p)),
+        policyFor: () => {
+          throw new SignalsMissingError(
+            'learned+pooled is evaluation-only: no policy reads pooled activations',
+          );
+        },
       };
     }
   }

@@ -1,6 +1,22 @@
-import type { PolicyConfig } from '@squeezegate/shared';
+import type { ModelId, PolicyConfig } from '@squeezegate/shared';
 import { type Decision, fmt, type Policy, type PolicyInput } from './decision.ts';
+import { type ExtraNeeds, extrasNeeded } from './features.ts';
 import { deferralScore } from './learned.ts';
+
+/** The alt model a learned rule's `alt*` features run when its config names none. */
+export const DEFAULT_ALT_MODEL: ModelId = 'squeezenet1.0-deepcompression';
+
+/**
+ * The extra edge passes a policy needs per frame (issue 16 §2), or null: the agent runs them
+ * (`runExtraPasses`) and hands them to `decide` as `extras`; `altModel` is the classifier the
+ * runtime must load for the `alt*` features.
+ */
+export function extraPassesFor(config: PolicyConfig): (ExtraNeeds & { altModel: ModelId | null }) | null {
+  if (config.kind !== 'learned') return null;
+  const needs = extrasNeeded(config.rule.features);
+  if (!needs.flip && !needs.alt) return null;
+  return { ...needs, altModel: needs.alt ? (config.altModel ?? DEFAULT_ALT_MODEL) : null };
+}
 
 /** Builds the stateful policy an agent consults for every frame. */
 export function createPolicy(config: PolicyConfig): Policy {
@@ -29,8 +45,9 @@ export function createPolicy(config: PolicyConfig): Policy {
     }
     case 'learned': {
       const { rule, threshold } = config;
-      return stateless('learned', 1, ({ probs }) => {
-        const value = deferralScore(rule, probs);
+      return stateless('learned', 1, ({ probs, extras }) => {
+        // A rule reading flip/alt features throws MissingExtraError when the agent ran no passes.
+        const value = deferralScore(rule, probs, extras);
         const detail = { policy: 'learned' as const, measure: 'learned' as const, value, threshold };
         return value >= threshold
           ? { kind: 'offload', ...detail, reason: `deferral score ${fmt(value)} >= ${threshold}` }

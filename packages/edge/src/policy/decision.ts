@@ -1,4 +1,5 @@
 import type { ConfidenceMeasure, PolicyKind } from '@squeezegate/shared';
+import type { EdgeExtras } from './features.ts';
 
 interface DecisionDetail {
   policy: PolicyKind;
@@ -27,6 +28,8 @@ export interface PolicyInput {
   probs: Float32Array;
   /** Every confidence measure of `probs` (the calibrated one at the policy's temperature). */
   confidence: Readonly<Record<ConfidenceMeasure, number>>;
+  /** The extra edge passes a learned rule reads (see `extraPassesFor`); absent when none. */
+  extras?: EdgeExtras;
 }
 
 /** An offload policy; stateful ones (rate, budget) learn from what they decided and sent. */

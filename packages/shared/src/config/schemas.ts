@@ -33,12 +33,19 @@ export const ThresholdPolicySchema = z
   .strict();
 
 export const LEARNED_FEATURES = ['p1', 'p2', 'p3', 'margin', 'entropy', 'logP1', 'top5'] as const;
-export type LearnedFeature = (typeof LEARNED_FEATURES)[number];
+/**
+ * Features beyond the edge's output (issue 16 §2): `flip*` need a second edge pass on the
+ * mirrored view, `alt*` the `altModel` on the frame. `flipAgree`/`altAgree` are 1 when that
+ * pass's top-1 is the edge's, `flipP`/`altP` its probability of the edge's top-1, `altP1` the
+ * alt model's own top probability.
+ */
+const EXTRA_FEATURES = ['flipAgree', 'flipP', 'altAgree', 'altP', 'altP1'] as const;
+export type LearnedFeature = (typeof LEARNED_FEATURES)[number] | (typeof EXTRA_FEATURES)[number];
 
 /** A logistic deferral rule: offload when σ(w·(x−mean)/std + b) ≥ threshold. */
 export const LearnedRuleSchema = z
   .object({
-    features: z.array(z.enum(LEARNED_FEATURES)).min(1),
+    features: z.array(z.enum([...LEARNED_FEATURES, ...EXTRA_FEATURES])).min(1),
     mean: z.array(z.number()),
     std: z.array(z.number().positive()),
     weights: z.array(z.number()),
@@ -51,7 +58,13 @@ export const LearnedRuleSchema = z
 export type LearnedRule = z.infer<typeof LearnedRuleSchema>;
 
 export const LearnedPolicySchema = z
-  .object({ kind: z.literal('learned'), rule: LearnedRuleSchema, threshold: Fraction.default(0.5) })
+  .object({
+    kind: z.literal('learned'),
+    rule: LearnedRuleSchema,
+    threshold: Fraction.default(0.5),
+    /** The second edge model the `alt*` features run (default squeezenet1.0-deepcompression). */
+    altModel: z.enum(MODEL_IDS).optional(),
+  })
   .strict();
 
 /** Hold a target offload fraction with an online quantile of the confidence and a credit cap. */

@@ -9,6 +9,8 @@ export interface Classification {
   probs: Float32Array;
   /** Wall time of the session run for the whole batch, ms. */
   inferMs: number;
+  /** The extra output named by `features` (e.g. pooled activations), flattened per view. */
+  features?: Float32Array;
 }
 
 /** A classifier the agent and the gateway depend on; onnxruntime is one implementation. */
@@ -26,15 +28,23 @@ export interface OnnxClassifierOptions {
   path: string;
   /** intra-op threads; 1 keeps several sessions in one process from fighting over cores. */
   threads?: number;
+  /**
+   * A second graph output to return with each classification (a model file that has one, e.g.
+   * the edge model with its pooled activations exposed for a deferral rule).
+   */
+  features?: { output: string };
 }
 
 /** Opens an onnxruntime-node session for a classification model. */
 export async function createOnnxClassifier(options: OnnxClassifierOptions): Promise<Classifier> {
-  const { spec, path, threads = 1 } = options;
+  const { spec, path, threads = 1, features } = options;
   const session = await openModelSession({
     path,
     threads,
-    expects: { inputs: [spec.input.name], outputs: [spec.output.name] },
+    expects: {
+      inputs: [spec.input.name],
+      outputs: features ? [spec.output.name, features.output] : [spec.output.name],
+    },
     expectedBy: 'manifest',
   });
   const size = spec.preprocess.centerCrop;
@@ -52,15 +62,22 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
       });
       const input = new ort.Tensor('float32', data, [views.length, 3, size, size]);
       const start = performance.now();
-      const out = await session.run({ [spec.input.name]: input });
+      const out = await session.run(
+        { [spec.input.name]: input },
+        features ? [spec.output.name, features.output] : [spec.output.name],
+      );
       const inferMs = performance.now() - start;
       const logits = out[spec.output.name];
       if (!logits) throw new Error(`${spec.id}: output ${spec.output.name} missing`);
       const values = logits.data as Float32Array;
       const classes = values.length / views.length;
+      const extra = features ? (out[features.output]?.data as Float32Array | undefined) : undefined;
+      if (features && !extra) throw new Error(`${spec.id}: output ${features.output} missing`);
+      const width = extra ? extra.length / views.length : 0;
       return views.map((_, i) => ({
         probs: softmax(values.subarray(i * classes, (i + 1) * classes)),
         inferMs,
+        ...(extra ? { features: extra.slice(i * width, (i + 1) * width) } : {}),
       }));
     },
     close,

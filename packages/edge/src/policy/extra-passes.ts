@@ -1,0 +1,43 @@
+import type { Classifier, ModelView } from '@squeezegate/shared';
+import type { EdgeExtras, ExtraNeeds } from './features.ts';
+
+type View = Pick<ModelView, 'pixels' | 'size'>;
+
+/** The model view mirrored left to right (interleaved RGB rows reversed pixel by pixel). */
+export function mirrorView<T extends View>(view: T): T {
+  const { size, pixels } = view;
+  const out = Buffer.allocUnsafe(pixels.length);
+  const row = size * 3;
+  for (let y = 0; y < size; y++) {
+    const base = y * row;
+    for (let x = 0; x < size; x++) {
+      const from = base + x * 3;
+      const to = base + (size - 1 - x) * 3;
+      out[to] = pixels[from]!;
+      out[to + 1] = pixels[from + 1]!;
+      out[to + 2] = pixels[from + 2]!;
+    }
+  }
+  return { ...view, pixels: out };
+}
+
+/**
+ * The extra edge passes a learned rule reads (issue 16 §2): the edge model on the mirrored
+ * view, a second edge model on its own view of the frame. The agent and the bench's signal
+ * cache both call this, so a policy scores a frame as the bench measured it.
+ */
+export async function runExtraPasses(options: {
+  needs: ExtraNeeds;
+  edge: Classifier;
+  view: View;
+  alt?: { classifier: Classifier; view: () => Promise<View> } | null;
+}): Promise<EdgeExtras> {
+  const { needs, edge, view, alt } = options;
+  const extras: EdgeExtras = {};
+  if (needs.flip) extras.flip = (await edge.classify([mirrorView(view)]))[0]!.probs;
+  if (needs.alt) {
+    if (!alt) throw new Error('the policy reads alt-model features but no alt classifier was given');
+    extras.alt = (await alt.classifier.classify([await alt.view()]))[0]!.probs;
+  }
+  return extras;
+}
