@@ -92,6 +92,8 @@ describe('signal cross-fitting', () => {
     expect(row('flip').extraMs).toBe(7);
     expect(row('learned+alt').extraMs).toBe(20);
     expect(row('learned+flip+alt').extraMs).toBe(27);
+    expect(row('flip+alt').extraMs).toBe(27);
+    expect(row('learned+agree').extraMs).toBe(27);
     expect(row('learned+pooled').extraMs).toBeCloseTo(0.1, 12);
     for (const x of r.rows)
       expect(Object.keys(x.minOffloadFor99).sort()).toEqual(['crop-webp-q80', 'original']);

@@ -220,19 +220,20 @@ export function toSignalsCsv(curves: SignalResults['curves']): string {
 /** The richer-edge-signals table (issue 16 §2): min offload at 99 % per payload, extra edge ms. */
 export function signalsMarkdown(s: SignalResults, context: { altModel: string }): string {
   const payloads = [...new Set(s.rows.flatMap((r) => Object.keys(r.minOffloadFor99)))];
+  const shaped = payloads.filter((p) => p !== 'original');
   const capPayload = s.rows.find((r) => r.atBytesCap)?.atBytesCap?.payload ?? null;
   const ms = (v: number | null) => (v == null ? '—' : v.toFixed(2));
   const cost = s.cost
     ? `timed on ${s.cost.frames} frames in this run; the edge's own view + inference took ${s.cost.baseMs.toFixed(2)} ms/frame`
     : 'not timed in this run';
   return [
-    `**Richer edge signals** (issue 16 §2), each cross-fitted on the same two folds: \`flip\`/\`alt\` rank by the mean of the edge's top-1 probability and the mirrored pass's (\`flip\`) or ${context.altModel}'s (\`alt\`) probability of that class; \`learned+…\` add those passes' features (agreement, that probability, the alt model's own top probability) to the learned rule; \`learned+pooled\` adds the edge's 512 pooled activations before its classifier. Extra edge ms per frame: ${cost}.`,
+    `**Richer edge signals** (issue 16 §2), each cross-fitted on the same two folds: \`flip\`/\`alt\` rank by the mean of the edge's top-1 probability and the mirrored pass's (\`flip\`) or ${context.altModel}'s (\`alt\`) probability of that class; \`flip+alt\` the mean of all three; \`learned+…\` add those passes' features (agreement, that probability, the alt model's own top probability) to the learned rule, \`learned+agree\` is the rule on [p1, margin, flipAgree, altAgree, altP1]; \`learned+pooled\` adds the edge's 512 pooled activations before its classifier. Extra edge ms per frame: ${cost}.`,
     '',
-    `| signal | extra edge ms / frame | ${payloads.map((p) => `min offload at 99 %, ${p}`).join(' | ')}${capPayload ? ` | ${capPayload} at ≤ ${pct(s.bytesCap)} of captured bytes: offload, kept of cloud-only` : ''} |`,
-    `|---|---|${payloads.map(() => '---').join('|')}${capPayload ? '|---' : ''}|`,
+    `| signal | extra edge ms / frame | ${payloads.map((p) => `min offload at 99 %, ${p}`).join(' | ')} | ${shaped.map((p) => `min offload at 99 % of ${p}'s own cloud top-1`).join(' | ')}${capPayload ? ` | ${capPayload} at ≤ ${pct(s.bytesCap)} of captured bytes: offload, kept of cloud-only` : ''} |`,
+    `|---|---|${[...payloads, ...shaped].map(() => '---').join('|')}${capPayload ? '|---' : ''}|`,
     ...s.rows.map(
       (r) =>
-        `| ${r.signal} | ${ms(r.extraMs)} | ${payloads.map((p) => pct(r.minOffloadFor99[p])).join(' | ')}${
+        `| ${r.signal} | ${ms(r.extraMs)} | ${payloads.map((p) => pct(r.minOffloadFor99[p])).join(' | ')} | ${shaped.map((p) => pct(r.minOffloadFor99OfPayload[p])).join(' | ')}${
           capPayload
             ? ` | ${r.atBytesCap ? `${pct(r.atBytesCap.offloadFraction)}, ${pct(r.atBytesCap.keptOfCloud)}` : '—'}`
             : ''

@@ -48,6 +48,8 @@ export interface SignalRow {
   extraMs: number | null;
   /** Smallest offload keeping ≥ 99 % of cloud-only top-1, per payload (null: never). */
   minOffloadFor99: Record<string, number | null>;
+  /** The same against 99 % of the cloud's top-1 on that payload (which may be below captured's). */
+  minOffloadFor99OfPayload: Record<string, number | null>;
   /** Kept of cloud-only top-1 at the largest offload within `bytesCap` of the captured bytes. */
   atBytesCap: { payload: string; offloadFraction: number; keptOfCloud: number; bytesRatio: number } | null;
 }
@@ -68,11 +70,11 @@ export interface SignalResults {
 
 const extraMsOf = (signal: string, cost: SignalCost | null): number | null => {
   if (!cost) return null;
-  if (!signal.startsWith('learned+') && signal !== 'flip' && signal !== 'alt') return 0;
+  const passes = signal === 'learned+agree' ? ['flip', 'alt'] : signal.split('+');
   return (
-    (signal.includes('flip') ? cost.flipMs : 0) +
-    (signal.includes('alt') ? cost.altMs : 0) +
-    (signal.includes('pooled') ? cost.pooledMs : 0)
+    (passes.includes('flip') ? cost.flipMs : 0) +
+    (passes.includes('alt') ? cost.altMs : 0) +
+    (passes.includes('pooled') ? cost.pooledMs : 0)
   );
 };
 
@@ -100,6 +102,7 @@ export function analyseSignals(
       signal,
       extraMs: extraMsOf(signal, cost),
       minOffloadFor99: {},
+      minOffloadFor99OfPayload: {},
       atBytesCap: null,
     };
     for (const variant of SIGNAL_VARIANTS) {
@@ -112,6 +115,9 @@ export function analyseSignals(
       }));
       const curve = curveByScore(outcomes, crossFitScores(labelled, signal, variant, folds));
       row.minOffloadFor99[payload] = minOffloadFor(curve, target)?.offloadFraction ?? null;
+      const payloadTop1 = outcomes.filter((o) => o.cloudCorrect).length / n;
+      row.minOffloadFor99OfPayload[payload] =
+        minOffloadFor(curve, 0.99 * payloadTop1)?.offloadFraction ?? null;
       for (let k = 0; k <= 100; k++) {
         const p = curve[Math.round((k / 100) * n)]!;
         curves.push({

@@ -13,16 +13,19 @@ import type { FramePrediction } from './predictions.ts';
 
 /**
  * Scorers that read edge signals beyond the edge's output (issue 16 §2): `flip` and `alt` are
- * the mean of the edge's top-1 probability and that pass's probability of the same class
- * (unfitted); `learned+…` add those passes' features to the learned rule; `learned+pooled`
- * adds the edge's pooled activations (evaluation only: no policy reads them yet).
+ * the mean of the edge's top-1 probability and that pass's probability of the same class,
+ * `flip+alt` of all three (unfitted); `learned+…` add those passes' features to the learned
+ * rule; `learned+agree` is the rule on [p1, margin, flipAgree, altAgree, altP1] alone;
+ * `learned+pooled` adds the edge's pooled activations (evaluation only: no policy reads them).
  */
 export const SIGNAL_SCORERS = [
   'flip',
   'alt',
+  'flip+alt',
   'learned+flip',
   'learned+alt',
   'learned+flip+alt',
+  'learned+agree',
   'learned+pooled',
 ] as const;
 export type SignalScorer = (typeof SIGNAL_SCORERS)[number];
@@ -52,11 +55,11 @@ const extrasOf = (p: FramePrediction): EdgeExtras & { pooled: Float32Array } => 
 
 // `flip`/`alt` as fixed rules: σ(−(p1 + pass's p of the edge's top-1)), so that they ship as
 // `learned` policies exactly as scored here.
-const fixedRule = (pass: 'flipP' | 'altP'): LearnedRule => ({
-  features: ['p1', pass],
-  mean: [0, 0],
-  std: [1, 1],
-  weights: [-1, -1],
+const fixedRule = (passes: readonly ('flipP' | 'altP')[]): LearnedRule => ({
+  features: ['p1', ...passes],
+  mean: passes.map(() => 0).concat(0),
+  std: passes.map(() => 1).concat(1),
+  weights: passes.map(() => -1).concat(-1),
   bias: 0,
 });
 
@@ -106,9 +109,20 @@ export function fitScorer(
         false,
       );
     case 'flip':
-      return asRule(fixedRule('flipP'), true);
+      return asRule(fixedRule(['flipP']), true);
     case 'alt':
-      return asRule(fixedRule('altP'), true);
+      return asRule(fixedRule(['altP']), true);
+    case 'flip+alt':
+      return asRule(fixedRule(['flipP', 'altP']), true);
+    case 'learned+agree':
+      return asRule(
+        fitDeferralRule(
+          fitOn.map((p) => p.edge),
+          target(),
+          { features: ['p1', 'margin', 'flipAgree', 'altAgree', 'altP1'], extras: fitOn.map(extrasOf) },
+        ),
+        true,
+      );
     case 'learned+flip':
     case 'learned+alt':
     case 'learned+flip+alt': {

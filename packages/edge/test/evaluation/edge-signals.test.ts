@@ -73,6 +73,40 @@ describe('learned policy with extra passes', () => {
     );
   });
 
+  it("a fitted signal scorer's policy fragment offloads exactly the frames it scores at or below the threshold", () => {
+    const frames = Array.from({ length: 40 }, (_, i) => {
+      const edge = new Float32Array(10).fill(0);
+      edge[i % 10] = 0.2 + (0.75 * ((i * 7) % 40)) / 40;
+      edge[(i + 1) % 10] = 1 - edge[i % 10]!;
+      const alt = new Float32Array(10).fill(0.05);
+      alt[i % 10] = ((i * 13) % 40) / 80;
+      return {
+        name: `f${i}`,
+        truth: i % 3 === 0 ? (i + 5) % 10 : i % 10,
+        capturedBytes: 100,
+        edge,
+        cloud: { captured: { top1: i % 10, p: 0.9, bytes: 100 } },
+        signals: { flip: edge, alt, pooled: new Float32Array(4) },
+      };
+    });
+    for (const scorer of ['alt', 'flip+alt', 'learned+agree'] as const) {
+      const fitted = fitScorer(scorer, frames, 'captured');
+      const scores = frames.map((f) => fitted.score(f)).sort((a, b) => a - b);
+      const threshold = scores[17]!;
+      const config = PolicySchema.parse(fitted.policyFor(threshold));
+      const policy = createPolicy(config);
+      for (const f of frames) {
+        const decision = policy.decide(
+          { probs: f.edge, confidence: confidences(f.edge), extras: f.signals },
+          0,
+        );
+        expect(decision.kind).toBe(fitted.score(f) <= threshold + 1e-12 ? 'offload' : 'local');
+      }
+      expect(frames.filter((f) => fitted.score(f) <= threshold).length).toBeGreaterThanOrEqual(18);
+    }
+    expect(() => fitScorer('learned+pooled', frames, 'captured').policyFor(0.5)).toThrow(SignalsMissingError);
+  });
+
   it('a signal scorer refuses frames without signals', () => {
     const probs = new Float32Array(10).fill(0.1);
     const frame = {
