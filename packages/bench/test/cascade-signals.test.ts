@@ -99,5 +99,12 @@ describe('signal cross-fitting', () => {
       expect(Object.keys(x.minOffloadFor99).sort()).toEqual(['crop-webp-q80', 'original']);
     // The WebP payload is 20 % of captured: a 25 % byte cap lets every frame go.
     expect(row('maxProb').atBytesCap?.offloadFraction).toBe(1);
+    // Without pooled activations, the pooled rule is left out rather than failing the bench.
+    const lean = analyseSignals(
+      set.map((p) => ({ ...p, signals: { ...p.signals, pooled: null } })),
+      { cost: null },
+    );
+    expect(lean.rows.map((x) => x.signal)).not.toContain('learned+pooled');
+    expect(lean.rows.find((x) => x.signal === 'alt')?.extraMs).toBeNull();
   });
 });

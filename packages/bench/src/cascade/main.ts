@@ -62,6 +62,7 @@ try {
   // like the predictions; their extra edge ms are timed on up to 200 frames in this run.
   const set = await predictDatasetWithSignals({
     timeFrames: 200,
+    pooled: true,
     dir: dataset,
     modelsDir: cli.config.modelsDir,
     variants: VARIANTS,

@@ -71,10 +71,11 @@ export interface SignalResults {
 const extraMsOf = (signal: string, cost: SignalCost | null): number | null => {
   if (!cost) return null;
   const passes = signal === 'learned+agree' ? ['flip', 'alt'] : signal.split('+');
+  if (passes.includes('pooled') && cost.pooledMs === null) return null;
   return (
     (passes.includes('flip') ? cost.flipMs : 0) +
     (passes.includes('alt') ? cost.altMs : 0) +
-    (passes.includes('pooled') ? cost.pooledMs : 0)
+    (passes.includes('pooled') ? (cost.pooledMs ?? 0) : 0)
   );
 };
 
@@ -97,7 +98,11 @@ export function analyseSignals(
   const capturedPerFrame = labelled.reduce((s, p) => s + p.capturedBytes, 0) / n;
   const rows: SignalRow[] = [];
   const curves: SignalResults['curves'] = [];
-  for (const signal of [...baseline, ...SIGNAL_SCORERS]) {
+  // The pooled rule only when the pass kept the activations (`pooled: true`).
+  const signals = SIGNAL_SCORERS.filter(
+    (s) => s !== 'learned+pooled' || labelled.every((p) => p.signals.pooled),
+  );
+  for (const signal of [...baseline, ...signals]) {
     const row: SignalRow = {
       signal,
       extraMs: extraMsOf(signal, cost),

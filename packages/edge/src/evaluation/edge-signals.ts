@@ -20,7 +20,8 @@ import type { FramePrediction } from './predictions.ts';
 export interface EdgeSignals {
   flip: Float32Array;
   alt: Float32Array;
-  pooled: Float32Array;
+  /** Null when the pass ran without the pooled output (`pooled: false`). */
+  pooled: Float32Array | null;
 }
 
 export type SignalledPrediction = FramePrediction & { signals: EdgeSignals };
@@ -89,8 +90,10 @@ const f32Bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.b
 
 export interface SignalsOptions {
   frames: readonly SourceFrame[];
-  /** The edge model with its pooled output (`pooledEdgeModel`). */
+  /** The edge model; with its pooled output (`pooledEdgeModel`) when `pooled` is set. */
   edge: Classifier;
+  /** Also the pooled activations (default false: the flip and alt passes only). */
+  pooled?: boolean;
   alt: Classifier;
   /** Cached per model sha256 × image sha256, beside predictSet's cache. */
   cacheDir: string;
@@ -104,7 +107,7 @@ export interface SignalsOptions {
  * model's, so an alt-edge run of the bench reuses them.
  */
 export async function computeEdgeSignals(options: SignalsOptions): Promise<Map<string, EdgeSignals>> {
-  const { frames, edge, alt, cacheDir, onProgress, signal } = options;
+  const { frames, edge, alt, cacheDir, onProgress, signal, pooled: wantPooled = false } = options;
   const dirOf = (prefix: string, spec: ModelSpec) =>
     path.join(cacheDir, `${prefix}-${spec.id}-${spec.sha256.slice(0, 12)}`);
   const flipDir = dirOf('flip', edge.spec);
@@ -118,10 +121,10 @@ export async function computeEdgeSignals(options: SignalsOptions): Promise<Map<s
     const file = (dir: string) => path.join(dir, `${hash}.f32`);
     let [flip, pooled, altProbs] = await Promise.all([
       readF32(file(flipDir)),
-      readF32(file(pooledDir)),
+      wantPooled ? readF32(file(pooledDir)) : null,
       readF32(file(altDir)),
     ]);
-    if (!flip || !pooled || !altProbs) {
+    if (!flip || !altProbs) {
       const view: ModelView = await toModelView(bytes, { preprocess: edge.spec.preprocess });
       const extras = await runExtraPasses({
         needs: { flip: true, alt: true },
@@ -131,10 +134,14 @@ export async function computeEdgeSignals(options: SignalsOptions): Promise<Map<s
       });
       flip = extras.flip as Float32Array;
       altProbs = extras.alt as Float32Array;
-      pooled = (await edge.classify([view]))[0]!.features!;
       await writeAtomic(file(flipDir), f32Bytes(flip));
-      await writeAtomic(file(pooledDir), f32Bytes(pooled));
       await writeAtomic(file(altDir), f32Bytes(altProbs));
+    }
+    if (wantPooled && !pooled) {
+      const view = await toModelView(bytes, { preprocess: edge.spec.preprocess });
+      pooled = (await edge.classify([view]))[0]!.features ?? null;
+      if (!pooled) throw new Error(`${edge.spec.id} has no pooled output: open it with pooledEdgeModel`);
+      await writeAtomic(file(pooledDir), f32Bytes(pooled));
     }
     out.set(frame.name, { flip, alt: altProbs, pooled });
     onProgress?.(i + 1, frames.length);
@@ -161,7 +168,7 @@ export interface SignalCost {
   baseMs: number;
   flipMs: number;
   altMs: number;
-  pooledMs: number;
+  pooledMs: number | null;
 }
 
 /**
@@ -171,7 +178,8 @@ export interface SignalCost {
 export async function measureSignalCost(options: {
   frames: readonly SourceFrame[];
   edge: Classifier;
-  pooledEdge: Classifier;
+  /** The edge with its pooled output; absent: pooledMs is null. */
+  pooledEdge?: Classifier | null;
   alt: Classifier;
 }): Promise<SignalCost> {
   const { frames, edge, pooledEdge, alt } = options;
@@ -186,7 +194,7 @@ export async function measureSignalCost(options: {
     const bytes = await readFile(frames[0].file);
     const v = await toModelView(bytes, { preprocess: edge.spec.preprocess });
     await edge.classify([v]);
-    await pooledEdge.classify([v]);
+    await pooledEdge?.classify([v]);
     await alt.classify([await toModelView(bytes, { preprocess: alt.spec.preprocess })]);
   }
   for (const frame of frames) {
@@ -206,9 +214,11 @@ export async function measureSignalCost(options: {
         alt: { classifier: alt, view: () => toModelView(bytes, { preprocess: alt.spec.preprocess }) },
       }),
     );
-    const plain = await time(() => edge.classify([v]));
-    const withPooled = await time(() => pooledEdge.classify([v]));
-    sum.pooled += withPooled - plain;
+    if (pooledEdge) {
+      const plain = await time(() => edge.classify([v]));
+      const withPooled = await time(() => pooledEdge.classify([v]));
+      sum.pooled += withPooled - plain;
+    }
   }
   const n = Math.max(1, frames.length);
   return {
@@ -216,6 +226,6 @@ export async function measureSignalCost(options: {
     baseMs: sum.base / n,
     flipMs: sum.flip / n,
     altMs: sum.alt / n,
-    pooledMs: sum.pooled / n,
+    pooledMs: pooledEdge ? sum.pooled / n : null,
   };
 }

@@ -15,6 +15,11 @@ export interface PredictSignalsOptions extends PredictDatasetOptions {
   altModel?: ModelId;
   /** Time the extra passes on this many frames (0: not measured). */
   timeFrames?: number;
+  /**
+   * Also the edge's pooled activations (evaluation only: writes a copy of the edge model with
+   * that output, which needs the onnx-proto dev dependency). Default false.
+   */
+  pooled?: boolean;
 }
 
 /**
@@ -31,13 +36,17 @@ export async function predictDatasetWithSignals(options: PredictSignalsOptions):
   const set = await predictDataset(options);
   const source = await openDirectorySource({ dir: options.dir, limit: options.limit });
   const edgeFile = await resolveModel(options.edgeModel ?? 'squeezenet1.1', options.modelsDir);
-  await using pooled = await pooledEdgeModel({ ...edgeFile, cacheDir: options.cacheDir });
+  await using edge = await createOnnxClassifier(edgeFile);
+  await using pooled = options.pooled
+    ? await pooledEdgeModel({ ...edgeFile, cacheDir: options.cacheDir })
+    : null;
   await using alt = await createOnnxClassifier(
     await resolveModel(options.altModel ?? 'squeezenet1.0-deepcompression', options.modelsDir),
   );
   const signals = await computeEdgeSignals({
     frames: source.frames,
-    edge: pooled,
+    edge: pooled ?? edge,
+    pooled: pooled !== null,
     alt,
     cacheDir: options.cacheDir,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -45,7 +54,6 @@ export async function predictDatasetWithSignals(options: PredictSignalsOptions):
   const named = new Set(set.predictions.map((p) => p.name));
   let cost: SignalCost | null = null;
   if (options.timeFrames) {
-    await using edge = await createOnnxClassifier(edgeFile);
     cost = await measureSignalCost({
       frames: source.frames.filter((f) => named.has(f.name)).slice(0, options.timeFrames),
       edge,

@@ -47,10 +47,16 @@ export class SignalsMissingError extends Error {
   override readonly name = 'SignalsMissingError';
 }
 
-const extrasOf = (p: FramePrediction): EdgeExtras & { pooled: Float32Array } => {
+const extrasOf = (p: FramePrediction): EdgeExtras => {
   const s = (p as Partial<SignalledPrediction>).signals;
   if (!s) throw new SignalsMissingError(`frame ${p.name} has no edge signals`);
   return s;
+};
+
+const pooledOf = (p: FramePrediction): Float32Array => {
+  const pooled = (p as Partial<SignalledPrediction>).signals?.pooled;
+  if (!pooled) throw new SignalsMissingError(`frame ${p.name} has no pooled activations (pooled: true)`);
+  return pooled;
 };
 
 // `flip`/`alt` as fixed rules: σ(−(p1 + pass's p of the edge's top-1)), so that they ship as
@@ -141,7 +147,7 @@ export function fitScorer(
     case 'learned+pooled': {
       const row = (p: FramePrediction) => {
         const f = edgeFeatures(p.edge);
-        return [...BASE_FEATURES.map((k) => f[k]), ...extrasOf(p).pooled];
+        return [...BASE_FEATURES.map((k) => f[k]), ...pooledOf(p)];
       };
       const fit = fitLogistic(fitOn.map(row), target(), { l2: POOLED_L2 });
       return {

@@ -138,8 +138,10 @@ describe.runIf(haveRealModels)('edge signals on real models', () => {
       await resolveModel('squeezenet1.0-deepcompression', modelsDir),
     );
     const { frames } = await openDirectorySource({ dir: images });
-    const first = await computeEdgeSignals({ frames, edge: pooled, alt, cacheDir });
-    const again = await computeEdgeSignals({ frames, edge: pooled, alt, cacheDir });
+    const first = await computeEdgeSignals({ frames, edge: pooled, alt, cacheDir, pooled: true });
+    const again = await computeEdgeSignals({ frames, edge: pooled, alt, cacheDir, pooled: true });
+    // Without the pooled output (as calibrate runs it): the same cached passes, no activations.
+    const plainRun = await computeEdgeSignals({ frames, edge, alt, cacheDir });
     // The bench's view of each frame: the edge's probabilities as predictSet computes them.
     const predictions = [];
     for (const frame of frames) {
@@ -152,7 +154,9 @@ describe.runIf(haveRealModels)('edge signals on real models', () => {
       const s = first.get(frame.name)!;
       expect([...again.get(frame.name)!.flip]).toEqual([...s.flip]);
       expect([...again.get(frame.name)!.alt]).toEqual([...s.alt]);
-      expect([...again.get(frame.name)!.pooled]).toEqual([...s.pooled]);
+      expect([...again.get(frame.name)!.pooled!]).toEqual([...s.pooled!]);
+      expect(plainRun.get(frame.name)!.pooled).toBeNull();
+      expect([...plainRun.get(frame.name)!.flip]).toEqual([...s.flip]);
       // The mirrored pass differs from the straight one (a real second opinion, not a copy).
       expect([...s.flip]).not.toEqual([...plain!.probs]);
       predictions.push({
