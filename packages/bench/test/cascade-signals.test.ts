@@ -1,6 +1,7 @@
 import { fitScorer, type SignalledPrediction } from '@squeezegate/edge';
 import { describe, expect, it } from 'vitest';
 import { mulberry32, randomInt } from '../../../test/support/prng.ts';
+import { bootstrapMinOffload } from '../src/cascade/signal-bootstrap.ts';
 import { analyseSignals, crossFitScores, twoFolds } from '../src/cascade/signals.ts';
 
 const CLASSES = 10;
@@ -106,5 +107,30 @@ describe('signal cross-fitting', () => {
     );
     expect(lean.rows.map((x) => x.signal)).not.toContain('learned+pooled');
     expect(lean.rows.find((x) => x.signal === 'alt')?.extraMs).toBeNull();
+  });
+
+  it('bootstrap: a score that knows which frames pay beats a blind one on nearly every resample', () => {
+    const outcomes = set.map((p, i) => ({
+      edgeCorrect: p.edge.indexOf(Math.max(...p.edge)) === p.truth,
+      cloudCorrect: p.cloud.captured!.top1 === p.truth,
+      payloadBytes: 1,
+      capturedBytes: 1,
+      i,
+    }));
+    const random = mulberry32(3);
+    const spread = bootstrapMinOffload(
+      outcomes,
+      {
+        // Lower = offloaded first: the frames where the cloud is right and the edge wrong.
+        knows: outcomes.map((o) => (o.cloudCorrect && !o.edgeCorrect ? 0 : 1)),
+        blind: outcomes.map(() => random()),
+      },
+      { reference: 'blind', reps: 50 },
+    );
+    expect(spread.blind!.belowReference).toBe(0);
+    expect(spread.knows!.belowReference).toBeGreaterThan(0.95);
+    const [lo, hi] = spread.knows!.interval90!;
+    expect(lo).toBeLessThanOrEqual(hi);
+    expect(hi).toBeLessThan(spread.blind!.interval90![0]);
   });
 });

@@ -223,17 +223,21 @@ export function signalsMarkdown(s: SignalResults, context: { altModel: string })
   const shaped = payloads.filter((p) => p !== 'original');
   const capPayload = s.rows.find((r) => r.atBytesCap)?.atBytesCap?.payload ?? null;
   const ms = (v: number | null) => (v == null ? '—' : v.toFixed(2));
+  const spread = (r: SignalResults['rows'][number]) =>
+    r.spread?.interval90
+      ? `${pct(r.spread.interval90[0])}–${pct(r.spread.interval90[1])}, ${pct(r.spread.belowReference)}`
+      : '—';
   const cost = s.cost
     ? `timed on ${s.cost.frames} frames in this run; the edge's own view + inference took ${s.cost.baseMs.toFixed(2)} ms/frame`
     : 'not timed in this run';
   return [
     `**Richer edge signals** (issue 16 §2), each cross-fitted on the same two folds: \`flip\`/\`alt\` rank by the mean of the edge's top-1 probability and the mirrored pass's (\`flip\`) or ${context.altModel}'s (\`alt\`) probability of that class; \`flip+alt\` the mean of all three; \`learned+…\` add those passes' features (agreement, that probability, the alt model's own top probability) to the learned rule, \`learned+agree\` is the rule on [p1, margin, flipAgree, altAgree, altP1]; \`learned+pooled\` adds the edge's 512 pooled activations before its classifier. Extra edge ms per frame: ${cost}.`,
     '',
-    `| signal | extra edge ms / frame | ${payloads.map((p) => `min offload at 99 %, ${p}`).join(' | ')} | ${shaped.map((p) => `min offload at 99 % of ${p}'s own cloud top-1`).join(' | ')}${capPayload ? ` | ${capPayload} at ≤ ${pct(s.bytesCap)} of captured bytes: offload, kept of cloud-only` : ''} |`,
-    `|---|---|${[...payloads, ...shaped].map(() => '---').join('|')}${capPayload ? '|---' : ''}|`,
+    `| signal | extra edge ms / frame | ${payloads.map((p) => `min offload at 99 %, ${p}`).join(' | ')} | original: 90 % interval, resamples below learned | ${shaped.map((p) => `min offload at 99 % of ${p}'s own cloud top-1`).join(' | ')}${capPayload ? ` | ${capPayload} at ≤ ${pct(s.bytesCap)} of captured bytes: offload, kept of cloud-only` : ''} |`,
+    `|---|---|${[...payloads, ...shaped].map(() => '---').join('|')}|---${capPayload ? '|---' : ''}|`,
     ...s.rows.map(
       (r) =>
-        `| ${r.signal} | ${ms(r.extraMs)} | ${payloads.map((p) => pct(r.minOffloadFor99[p])).join(' | ')} | ${shaped.map((p) => pct(r.minOffloadFor99OfPayload[p])).join(' | ')}${
+        `| ${r.signal} | ${ms(r.extraMs)} | ${payloads.map((p) => pct(r.minOffloadFor99[p])).join(' | ')} | ${spread(r)} | ${shaped.map((p) => pct(r.minOffloadFor99OfPayload[p])).join(' | ')}${
           capPayload
             ? ` | ${r.atBytesCap ? `${pct(r.atBytesCap.offloadFraction)}, ${pct(r.atBytesCap.keptOfCloud)}` : '—'}`
             : ''

@@ -13,6 +13,7 @@ import {
   seededRandom,
   shuffled,
 } from '@squeezegate/edge';
+import { bootstrapMinOffload, type MinOffloadSpread } from './signal-bootstrap.ts';
 
 /** The payloads the signal scorers are swept on: as captured, and the default-candidate WebP crop. */
 export const SIGNAL_VARIANTS: readonly CloudVariant[] = ['captured', 'crop-webp-q80'];
@@ -50,6 +51,8 @@ export interface SignalRow {
   minOffloadFor99: Record<string, number | null>;
   /** The same against 99 % of the cloud's top-1 on that payload (which may be below captured's). */
   minOffloadFor99OfPayload: Record<string, number | null>;
+  /** Spread of the original payload's figure over resamples of the set, against `learned`. */
+  spread: MinOffloadSpread | null;
   /** Kept of cloud-only top-1 at the largest offload within `bytesCap` of the captured bytes. */
   atBytesCap: { payload: string; offloadFraction: number; keptOfCloud: number; bytesRatio: number } | null;
 }
@@ -102,12 +105,15 @@ export function analyseSignals(
   const signals = SIGNAL_SCORERS.filter(
     (s) => s !== 'learned+pooled' || labelled.every((p) => p.signals.pooled),
   );
+  const originalScores: Record<string, number[]> = {};
+  let originalOutcomes: Outcome[] = [];
   for (const signal of [...baseline, ...signals]) {
     const row: SignalRow = {
       signal,
       extraMs: extraMsOf(signal, cost),
       minOffloadFor99: {},
       minOffloadFor99OfPayload: {},
+      spread: null,
       atBytesCap: null,
     };
     for (const variant of SIGNAL_VARIANTS) {
@@ -118,7 +124,12 @@ export function analyseSignals(
         payloadBytes: p.cloud[variant]!.bytes,
         capturedBytes: p.capturedBytes,
       }));
-      const curve = curveByScore(outcomes, crossFitScores(labelled, signal, variant, folds));
+      const score = crossFitScores(labelled, signal, variant, folds);
+      if (variant === 'captured') {
+        originalScores[signal] = score;
+        originalOutcomes = outcomes;
+      }
+      const curve = curveByScore(outcomes, score);
       row.minOffloadFor99[payload] = minOffloadFor(curve, target)?.offloadFraction ?? null;
       const payloadTop1 = outcomes.filter((o) => o.cloudCorrect).length / n;
       row.minOffloadFor99OfPayload[payload] =
@@ -146,6 +157,10 @@ export function analyseSignals(
       }
     }
     rows.push(row);
+  }
+  if (originalScores.learned) {
+    const spread = bootstrapMinOffload(originalOutcomes, originalScores, { reference: 'learned' });
+    for (const row of rows) row.spread = spread[row.signal] ?? null;
   }
   return { cost, bytesCap, rows, curves };
 }
