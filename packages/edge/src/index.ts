@@ -98,7 +98,8 @@ export type { CurvePoint, Outcome } from './evaluation/sweep.ts';
 export { curveByScore, minOffloadFor, oracleMask, pointForSet } from './evaluation/sweep.ts';
 export { createPolicy, DEFAULT_ALT_MODEL, extraPassesFor } from './policy/create-policy.ts';
 export type { Decision, Policy, PolicyInput } from './policy/decision.ts';
-export { mirrorView, runExtraPasses } from './policy/extra-passes.ts';
+export type { OpenedExtraPasses } from './policy/extra-passes.ts';
+export { mirrorView, openExtraPasses, runExtraPasses } from './policy/extra-passes.ts';
 export type { EdgeExtras, ExtraNeeds } from './policy/features.ts';
 export {
   ALT_FEATURES,

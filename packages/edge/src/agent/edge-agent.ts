@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { FrameStep } from '../cameras/scheduler.ts';
 import type { Policy } from '../policy/decision.ts';
 import { runExtraPasses } from '../policy/extra-passes.ts';
-import type { ExtraNeeds } from '../policy/features.ts';
+import { type ExtraNeeds, MissingExtraError } from '../policy/features.ts';
 import type { PrivacyGuard } from '../privacy/privacy-guard.ts';
 import { classificationCut } from '../privacy/redact.ts';
 import type { CapturedFrame, FrameSource } from '../source/frame-source.ts';
@@ -84,7 +84,16 @@ const _NO_FACES = { faces: [], scanMs: 0 };
 export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
   const { deviceId, classifier, labels, link, policy, payload, deadlineMs, maxInFlight, onRecord } = options;
   const video = options.video ?? null;
-  const extraPasses = options.extraPasses ?? null;
+  // The passes the policy reads: as the runtime opened them, or (flip needs no other model) as
+  // the policy says. A rule on alt features without its model fails here, not on every frame.
+  const needs = options.extraPasses?.needs ?? policy.extras ?? null;
+  const extraPasses =
+    needs && (needs.flip || needs.alt) ? { needs, alt: options.extraPasses?.alt ?? null } : null;
+  if (extraPasses?.needs.alt && !extraPasses.alt) {
+    throw new MissingExtraError(
+      'the policy reads alt-model features: pass extraPasses.alt (see openExtraPasses)',
+    );
+  }
   const journal = options.journal ?? null;
   const now = options.now ?? (() => performance.now());
   const privacy = options.privacy ?? null;

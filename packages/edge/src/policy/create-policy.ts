@@ -45,7 +45,8 @@ export function createPolicy(config: PolicyConfig): Policy {
     }
     case 'learned': {
       const { rule, threshold } = config;
-      return stateless('learned', 1, ({ probs, extras }) => {
+      const needs = extrasNeeded(rule.features);
+      const policy = stateless('learned', 1, ({ probs, extras }) => {
         // A rule reading flip/alt features throws MissingExtraError when the agent ran no passes.
         const value = deferralScore(rule, probs, extras);
         const detail = { policy: 'learned' as const, measure: 'learned' as const, value, threshold };
@@ -53,6 +54,7 @@ export function createPolicy(config: PolicyConfig): Policy {
           ? { kind: 'offload', ...detail, reason: `deferral score ${fmt(value)} >= ${threshold}` }
           : { kind: 'local', ...detail, reason: `deferral score ${fmt(value)} < ${threshold}` };
       });
+      return needs.flip || needs.alt ? { ...policy, extras: needs } : policy;
     }
     case 'rate':
       return createRatePolicy(config);

@@ -1,5 +1,5 @@
 import type { ConfidenceMeasure, PolicyKind } from '@squeezegate/shared';
-import type { EdgeExtras } from './features.ts';
+import type { EdgeExtras, ExtraNeeds } from './features.ts';
 
 interface DecisionDetail {
   policy: PolicyKind;
@@ -37,6 +37,8 @@ export interface Policy {
   readonly kind: PolicyKind;
   /** Softmax temperature for the `calibrated` measure. */
   readonly temperature: number;
+  /** The extra edge passes `decide` reads (a learned rule on flip/alt features); absent: none. */
+  readonly extras?: ExtraNeeds;
   decide(input: PolicyInput, nowMs: number): Decision;
   /** Reports the bytes actually sent for a frame this policy let go. */
   spent(bytes: number): void;

@@ -1,4 +1,11 @@
-import type { Classifier, ModelView } from '@squeezegate/shared';
+import {
+  type Classifier,
+  createOnnxClassifier,
+  type ModelView,
+  type PolicyConfig,
+  resolveModel,
+} from '@squeezegate/shared';
+import { extraPassesFor } from './create-policy.ts';
 import type { EdgeExtras, ExtraNeeds } from './features.ts';
 
 type View = Pick<ModelView, 'pixels' | 'size'>;
@@ -40,4 +47,32 @@ export async function runExtraPasses(options: {
     extras.alt = (await alt.classifier.classify([await alt.view()]))[0]!.probs;
   }
   return extras;
+}
+
+/** The extra passes of a policy, opened: what `createEdgeAgent`'s `extraPasses` takes. */
+export interface OpenedExtraPasses {
+  needs: ExtraNeeds;
+  alt: Classifier | null;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Opens what a policy's extra passes need (the alt model, verified against the catalog), or
+ * null when the policy reads none. The runtime passes the result to the agent and closes it on
+ * shutdown.
+ */
+export async function openExtraPasses(options: {
+  config: PolicyConfig;
+  modelsDir: string;
+}): Promise<OpenedExtraPasses | null> {
+  const passes = extraPassesFor(options.config);
+  if (!passes) return null;
+  const alt = passes.altModel
+    ? await createOnnxClassifier(await resolveModel(passes.altModel, options.modelsDir))
+    : null;
+  const close = async () => {
+    await alt?.close();
+  };
+  return { needs: { flip: passes.flip, alt: passes.alt }, alt, close, [Symbol.asyncDispose]: close };
 }

@@ -13,7 +13,9 @@ import {
   joinSignals,
   MissingExtraError,
   mirrorView,
+  type OpenedExtraPasses,
   openDirectorySource,
+  openExtraPasses,
   openFrameSource,
   pooledEdgeModel,
   SignalsMissingError,
@@ -23,6 +25,7 @@ import {
   createOnnxClassifier,
   type LearnedRule,
   LearnedRuleSchema,
+  type PolicyConfig,
   PolicySchema,
   resolveModel,
   toModelView,
@@ -171,31 +174,57 @@ describe.runIf(haveRealModels)('edge signals on real models', () => {
     const benchScores = joined.map((p) => deferralScore(rule, p.edge, p.signals));
 
     const config = PolicySchema.parse({ kind: 'learned', rule, threshold: 0.5 });
-    const passes = extraPassesFor(config)!;
-    const records: FrameRecord[] = [];
-    const agent = createEdgeAgent({
-      deviceId: 'cam-signals',
-      classifier: edge,
-      labels: Array.from({ length: 1000 }, (_, i) => `c${i}`),
-      link: null,
-      policy: createPolicy(config),
-      extraPasses: { needs: passes, alt },
-      payload: { kind: 'crop', codec: 'jpeg', quality: 80 },
-      deadlineMs: 1000,
-      maxInFlight: 1,
-      logger: pino({ level: 'silent' }),
-      onRecord: (r) => records.push(r),
-    });
-    await agent.run(
-      await openFrameSource({ logger: pino({ level: 'silent' }), scale: { shortSide: 256 }, source: images }),
-    );
-    expect(records).toHaveLength(IMAGES.length);
-    const values = records.sort((a, b) => a.seq - b.seq).map((r) => (r.decision as { value?: number }).value);
+    await using passes = await openExtraPasses({ config, modelsDir });
+    expect(passes?.alt?.spec.id).toBe('squeezenet1.0-deepcompression');
+    expect(passes?.needs).toEqual({ flip: true, alt: true });
+    const runAgent = async (policy: PolicyConfig, extraPasses: OpenedExtraPasses | null) => {
+      const records: FrameRecord[] = [];
+      const agent = createEdgeAgent({
+        deviceId: 'cam-signals',
+        classifier: edge,
+        labels: Array.from({ length: 1000 }, (_, i) => `c${i}`),
+        link: null,
+        policy: createPolicy(policy),
+        extraPasses,
+        payload: { kind: 'crop', codec: 'jpeg', quality: 80 },
+        deadlineMs: 1000,
+        maxInFlight: 1,
+        logger: pino({ level: 'silent' }),
+        onRecord: (r) => records.push(r),
+      });
+      await agent.run(
+        await openFrameSource({
+          logger: pino({ level: 'silent' }),
+          scale: { shortSide: 256 },
+          source: images,
+        }),
+      );
+      expect(records).toHaveLength(IMAGES.length);
+      return records.sort((a, b) => a.seq - b.seq).map((r) => (r.decision as { value?: number }).value);
+    };
+    const values = await runAgent(config, passes);
     expect(values.every((v) => typeof v === 'number')).toBe(true);
     values.forEach((v, i) => {
       expect(v).toBeCloseTo(benchScores[i]!, 9);
     });
     // The scores are not all alike, so the equality above says something.
     expect(Math.max(...benchScores) - Math.min(...benchScores)).toBeGreaterThan(1e-3);
+
+    // A rule on flip features needs no other model: the agent runs the mirrored pass itself.
+    const flipRule = LearnedRuleSchema.parse({
+      features: ['p1', 'flipP'],
+      mean: [0, 0],
+      std: [1, 1],
+      weights: [-2, -3],
+      bias: 1,
+    });
+    const flipConfig = PolicySchema.parse({ kind: 'learned', rule: flipRule });
+    expect(await openExtraPasses({ config: flipConfig, modelsDir })).toMatchObject({ alt: null });
+    const flipValues = await runAgent(flipConfig, null);
+    flipValues.forEach((v, i) => {
+      expect(v).toBeCloseTo(deferralScore(flipRule, joined[i]!.edge, joined[i]!.signals), 9);
+    });
+    // A rule on alt features without its model is refused when the agent is made.
+    await expect(runAgent(config, null)).rejects.toThrow(MissingExtraError);
   });
 });
