@@ -222,4 +222,55 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
     expect(cal.stderr).toMatch(/no threshold meets keep 0\.999/);
     expect((await stat(cache)).isDirectory()).toBe(true);
   });
+
+  it('calibrate --measure alt writes a rule the agent runs with its second model', async () => {
+    const fragment = path.join(work, 'alt.json');
+    const cal = await cli([
+      EDGE,
+      'calibrate',
+      '--dataset',
+      datasetDir,
+      '--limit',
+      '60',
+      '--target',
+      'offload:0.5',
+      '--measure',
+      'alt',
+      '--splits',
+      '5',
+      '--cache-dir',
+      cache,
+      '--out',
+      fragment,
+    ]);
+    expect(cal.code, cal.stderr).toBe(0);
+    const written = JSON.parse(await readFile(fragment, 'utf8'));
+    expect(written.policy.kind).toBe('learned');
+    expect(written.policy.rule.features).toContain('altP');
+    const agent = await cli([
+      EDGE,
+      '--config',
+      fragment,
+      '--source',
+      datasetDir,
+      '--limit',
+      '12',
+      '--token',
+      'x',
+      '--gateway',
+      'ws://127.0.0.1:9/v1/edge',
+      '--log-level',
+      'error',
+    ]);
+    expect(agent.code, agent.stderr).toBe(0);
+    const records = agent.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records).toHaveLength(12);
+    // Every frame decided by the rule (with the alt model's pass), none failed.
+    for (const rec of records) expect(rec.decision.policy).toBe('learned');
+    expect(records.some((r) => r.decision.kind === 'offload')).toBe(true);
+    expect(records.some((r) => r.decision.kind === 'local')).toBe(true);
+  });
 });

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import {
   classifySource,
   detectFromFlags,
+  fusionFromFlags,
   POLICY_FLAGS,
   POLICY_HELP,
   payloadFromFlags,
@@ -16,6 +17,7 @@ import {
 } from '@squeezegate/edge';
 import {
   DetectSchema,
+  FusionSchema,
   ModelLoadError,
   PayloadSchema,
   PolicySchema,
@@ -176,9 +178,15 @@ const privacy = parseConfig(
   PrivacySchema,
   privacyFromFlags(values, file.privacy as Record<string, unknown> | undefined) ?? {},
 );
+const fusion = parseConfig(
+  FusionSchema,
+  fusionFromFlags(values, file.fusion as Record<string, unknown> | undefined) ?? {},
+);
 const task = s('task') ?? 'classify';
-if (!policy.ok || !payload.ok || !detect.ok || !privacy.ok || (task !== 'classify' && task !== 'detect')) {
+const valid = policy.ok && payload.ok && detect.ok && privacy.ok && fusion.ok;
+if (!valid || (task !== 'classify' && task !== 'detect')) {
   const issues = [
+    ...(fusion.ok ? [] : fusion.issues.map((i) => `fusion.${i}`)),
     ...(policy.ok ? [] : policy.issues.map((i) => `policy.${i}`)),
     ...(payload.ok ? [] : payload.issues.map((i) => `payload.${i}`)),
     ...(detect.ok ? [] : detect.issues.map((i) => `detect.${i}`)),
@@ -210,6 +218,7 @@ try {
       ffmpeg: s('ffmpeg') ?? process.env.SQUEEZEGATE_FFMPEG,
       policy: policy.config,
       payload: payload.config,
+      fusion: fusion.config,
       detect: detect.config,
       privacy: privacy.config,
       logger,
@@ -254,6 +263,7 @@ try {
     limit,
     policy: policy.config,
     payload: payload.config,
+    fusion: fusion.config,
     privacy: privacy.config,
     logger,
     signal: controller.signal,

@@ -13,6 +13,7 @@ import {
   createOnnxClassifier,
   type EdgeConfig,
   EdgeConfigSchema,
+  type FusionConfig,
   GatewayConfigSchema,
   type ModelId,
   type PayloadConfig,
@@ -32,8 +33,10 @@ export interface DemoOptions {
   edgeModel?: ModelId;
   /** Default: threshold on maxProb at 0.5. */
   policy?: PolicyConfig;
-  /** Default: the model-sized crop at JPEG quality 85. */
+  /** Default: the model-sized crop, WebP q80. */
   payload?: PayloadConfig;
+  /** How offloaded frames' answers are fused with the edge's (default edge weight 0.25). */
+  fusion?: FusionConfig;
   /** Default: faces pixelated (UltraFace-320), no masks. */
   privacy?: Partial<PrivacyConfig>;
   deadlineMs?: number;
@@ -115,6 +118,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         model: edgeModel.spec.id,
         policy: options.policy,
         payload: options.payload,
+        fusion: options.fusion,
         privacy: options.privacy,
         deadlineMs: options.deadlineMs ?? 2000,
         source: { dir: datasetDir, limit, offset: i, stride: edges },
@@ -149,7 +153,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       edges,
       edgeModel: edgeModel.spec.id,
       cloudModel: gatewayConfig.cloudModel,
-      policy: describePolicy(edgeConfigs[0]!.policy, edgeConfigs[0]!.payload),
+      policy: `${describePolicy(edgeConfigs[0]!.policy, edgeConfigs[0]!.payload)}${edgeConfigs[0]!.fusion.edgeWeight > 0 ? `, answers fused (edge weight ${edgeConfigs[0]!.fusion.edgeWeight})` : ''}`,
       faces: edgeConfigs[0]!.privacy.faces,
       facesRedacted: records.reduce((n, r) => n + (r.bytesSent > 0 ? (r.redactions?.faces ?? 0) : 0), 0),
       frames: s.frames,

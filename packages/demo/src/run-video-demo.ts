@@ -23,6 +23,7 @@ import { createGateway } from '@squeezegate/gateway';
 import {
   type DetectConfig,
   EdgeConfigSchema,
+  type FusionConfig,
   GatewayConfigSchema,
   type PayloadConfig,
   type PolicyConfig,
@@ -48,6 +49,7 @@ export interface VideoDemoOptions {
   ffmpeg?: string | undefined;
   policy?: PolicyConfig;
   payload?: PayloadConfig;
+  fusion?: FusionConfig;
   detect?: Partial<DetectConfig>;
   privacy?: Partial<PrivacyConfig>;
   deadlineMs?: number;
@@ -166,6 +168,7 @@ export async function runVideoDemo(options: VideoDemoOptions): Promise<VideoDemo
     task,
     policy: options.policy,
     payload: options.payload,
+    fusion: options.fusion,
     detect: options.detect,
     privacy: options.privacy,
     deadlineMs: options.deadlineMs ?? 2000,

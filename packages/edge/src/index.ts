@@ -47,6 +47,7 @@ export {
   describePolicy,
   POLICY_FLAGS,
   POLICY_HELP,
+  fusionFromFlags,
   payloadFromFlags,
   policyFromFlags,
 } from './cli/policy-flags.ts';
@@ -84,7 +85,7 @@ export { predictDataset } from './evaluation/predict-dataset.ts';
 export type { PredictSignalsOptions } from './evaluation/predict-signals.ts';
 export { predictDatasetWithSignals } from './evaluation/predict-signals.ts';
 export type { CloudVariant, CloudView, FramePrediction, PredictOptions } from './evaluation/predictions.ts';
-export { agentVariant, payloadOf, predictSet, privacyKey, variantOf } from './evaluation/predictions.ts';
+export { agentVariant, payloadOf, predictSet, privacyKey, variantOf, withFusion } from './evaluation/predictions.ts';
 export { poisson1, quantile, seededRandom, shuffled } from './evaluation/random.ts';
 export type { FittedScorer, Scorer, SignalScorer } from './evaluation/scorers.ts';
 export {

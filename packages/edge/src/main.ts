@@ -13,10 +13,12 @@ import type { FrameRecord } from './agent/frame-record.ts';
 import { summarize } from './agent/summary.ts';
 import { cameraConfigs, isLive } from './cameras/camera-set.ts';
 import { auditCommand } from './cli/audit.ts';
-import { CALIBRATE_HELP, formatCalibration, parseCalibrateArgs } from './cli/calibrate.ts';
+import { CALIBRATE_HELP, formatCalibration, needsSignals, parseCalibrateArgs } from './cli/calibrate.ts';
 import { EDGE_HELP, edgeConfigFromCli } from './cli/edge-config.ts';
 import { CalibrationError, calibrate } from './evaluation/calibrate.ts';
 import { predictDataset } from './evaluation/predict-dataset.ts';
+import { predictDatasetWithSignals } from './evaluation/predict-signals.ts';
+import { withFusion } from './evaluation/predictions.ts';
 import { PrivacyLedgerError } from './privacy/privacy-guard.ts';
 import { createDetectRuntime, createEdgeRuntime } from './runtime.ts';
 import { EventSinkError } from './sinks/jsonl-sink.ts';
@@ -53,7 +55,8 @@ async function runCalibrate(argv: string[]): Promise<number> {
     cliProgress.Presets.shades_classic,
   );
   try {
-    const set = await predictDataset({
+    const predict = needsSignals(cli.options.scorer) ? predictDatasetWithSignals : predictDataset;
+    const set = await predict({
       dir: cli.dataset,
       modelsDir: cli.modelsDir,
       edgeModel: cli.edgeModel,
@@ -70,7 +73,7 @@ async function runCalibrate(argv: string[]): Promise<number> {
     for (const s of set.skipped) process.stderr.write(`skipped ${s.name}: ${s.error}\n`);
     const report = calibrate({
       ...cli.options,
-      predictions: set.predictions,
+      predictions: withFusion(set.predictions, cli.fusion.edgeWeight),
       onProgress: (done, total) => {
         if (done === 1) bar.start(total, 0, { phase: 'splits   ' });
         bar.update(done);
@@ -82,7 +85,11 @@ async function runCalibrate(argv: string[]): Promise<number> {
     );
     // The privacy the promise was measured with is pinned with it: what leaves, leaves so.
     const { faces, faceModel, faceThreshold, facePadding, masks } = cli.privacy;
-    const pinned = { ...report.fragment, privacy: { faces, faceModel, faceThreshold, facePadding, masks } };
+    const pinned = {
+      ...report.fragment,
+      privacy: { faces, faceModel, faceThreshold, facePadding, masks },
+      fusion: cli.fusion,
+    };
     const fragment = `${JSON.stringify(pinned, null, 2)}\n`;
     if (cli.out) await writeFile(cli.out, fragment);
     else process.stdout.write(fragment);

@@ -20,6 +20,7 @@ import type { AgentSteps, SharedTotals, Totals } from './agent/replay.ts';
 import { closeCameras, type OpenCamera, openCameras } from './cameras/camera-set.ts';
 import { runCameras } from './cameras/scheduler.ts';
 import { createPolicy } from './policy/create-policy.ts';
+import { type OpenedExtraPasses, openExtraPasses } from './policy/extra-passes.ts';
 import { createFleetBar, underFleetBar } from './policy/fleet-bar.ts';
 import type { PrivacyGuard } from './privacy/privacy-guard.ts';
 import { type EventSink, fanOut } from './sinks/event-sink.ts';
@@ -245,16 +246,29 @@ export async function createEdgeRuntime(options: EdgeRuntimeOptions): Promise<Ed
     if (ownsClassifier) await classifier.close();
     throw err;
   }
+  // The extra edge passes each camera's policy reads (a mirrored view, the alt model).
+  const passes: (OpenedExtraPasses | null)[] = [];
+  try {
+    for (const camera of common.cameras)
+      passes.push(await openExtraPasses({ config: camera.settings.policy, modelsDir: config.modelsDir }));
+  } catch (err) {
+    for (const p of passes) await p?.close();
+    await common.close();
+    if (ownsClassifier) await classifier.close();
+    throw err;
+  }
   const shared = sharedTotals(common);
   const runId = runIdNow();
-  const agents = common.cameras.map((camera) => {
+  const agents = common.cameras.map((camera, i) => {
     const agent = createEdgeAgent({
+      extraPasses: passes[i] ?? null,
       deviceId: config.deviceId,
       classifier,
       labels,
       link: common.link,
       policy: underFleetBar(createPolicy(camera.settings.policy), common.fleetBar),
       payload: camera.settings.payload,
+      fusionWeight: config.fusion.edgeWeight,
       privacy: camera.privacy,
       deadlineMs: config.deadlineMs,
       maxInFlight: config.maxInFlight,
@@ -276,6 +290,7 @@ export async function createEdgeRuntime(options: EdgeRuntimeOptions): Promise<Ed
     return agent;
   });
   const base = runtimeOf(common, options, agents, async () => {
+    for (const p of passes) await p?.close();
     if (ownsClassifier) await classifier.close();
   });
   return { ...base, classifier };

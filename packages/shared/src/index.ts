@@ -1,5 +1,7 @@
 export type { LabelledProbs } from './confidence/calibration.ts';
 export { eceAt, expectedCalibrationError, fitTemperature, nllAt } from './confidence/calibration.ts';
+export type { Scored } from './confidence/fusion.ts';
+export { fuseAnswer } from './confidence/fusion.ts';
 export type { ConfidenceMeasure, Ranked } from './confidence/measures.ts';
 export {
   CONFIDENCE_MEASURES,
@@ -21,6 +23,7 @@ export type {
   ConfigResult,
   DetectConfig,
   EdgeConfig,
+  FusionConfig,
   LearnedFeature,
   LearnedRule,
   PayloadCodec,
@@ -36,6 +39,7 @@ export {
   DETECT_DEFAULTS,
   DetectSchema,
   EdgeConfigSchema,
+  FusionSchema,
   LEARNED_FEATURES,
   LearnedRuleSchema,
   LogLevelSchema,

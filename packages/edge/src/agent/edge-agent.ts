@@ -1,4 +1,4 @@
-import { type Classifier, confidences, type PayloadConfig, topK } from '@squeezegate/shared';
+import { type Classifier, confidences, fuseAnswer, type PayloadConfig, topK } from '@squeezegate/shared';
 import type { Logger } from 'pino';
 import type { FrameStep } from '../cameras/scheduler.ts';
 import type { Policy } from '../policy/decision.ts';
@@ -40,6 +40,11 @@ export interface EdgeAgentOptions {
    */
   extraPasses?: { needs: ExtraNeeds; alt: Classifier | null } | null;
   payload: PayloadConfig;
+  /**
+   * The edge's weight when an offloaded frame's answer is fused from the cloud's top 5
+   * (`fuseAnswer`; config `fusion.edgeWeight`); 0 or absent: the cloud's top-1 as is.
+   */
+  fusionWeight?: number;
   /** Redacts every payload before it leaves and keeps the ledger; null sends payloads as shaped. */
   privacy?: PrivacyGuard | null;
   deadlineMs: number;
@@ -282,11 +287,12 @@ export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
         },
         shaped,
         deadlineMs,
-      ).then(({ outcome: cloud, bytesSent }) => {
-        const final =
-          cloud.status === 'ok'
-            ? { index: cloud.index, label: cloud.label, p: cloud.p, source: 'cloud' as const }
-            : { ...answer(best.index, best.p), source: 'local' as const };
+      ).then(({ outcome: cloud, top, bytesSent }) => {
+        // The cloud's answer, its top classes re-ranked with the edge's view of the whole frame.
+        const fused = cloud.status === 'ok' && top ? fuseAnswer(top, probs, options.fusionWeight ?? 0) : null;
+        const final = fused
+          ? { index: fused.index, label: fused.label, p: fused.p, source: 'cloud' as const }
+          : { ...answer(best.index, best.p), source: 'local' as const };
         if (cloud.status !== 'ok') log.debug({ frameId, cloud }, 'kept local answer for offloaded frame');
         if (bytesSent > 0) {
           privacy?.record(

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import {
   CONFIDENCE_MEASURES,
+  type FusionConfig,
+  FusionSchema,
   MODEL_IDS,
   type ModelId,
   PayloadSchema,
@@ -11,7 +13,8 @@ import {
 } from '@squeezegate/shared';
 import type { CalibrateOptions, CalibrationReport, CalibrationTarget } from '../evaluation/calibrate.ts';
 import { agentVariant, type CloudVariant } from '../evaluation/predictions.ts';
-import type { Scorer } from '../evaluation/scorers.ts';
+import { type Scorer, SIGNAL_SCORERS } from '../evaluation/scorers.ts';
+import { fusionFromFlags } from './policy-flags.ts';
 import { privacyFromFlags } from './task-flags.ts';
 
 export const CALIBRATE_HELP = `Usage: squeezegate-edge calibrate --target keep:<x>|offload:<y> [options]
@@ -20,8 +23,9 @@ Chooses an offload threshold (or fits the learned rule) on one part of a labelle
 reports what it achieves on the held-out part, with 95 % bootstrap intervals; then repeats over
 random splits to show how often the target holds. The cloud is scored on what the agent would
 send: the payload cut, redacted (faces, masks) and encoded by the agent's own code, with the
-payload and privacy of --config and the flags (the agent's defaults otherwise: faces pixelated).
-Writes a config fragment (policy, payload, privacy) the agent loads with --config. Needs both
+payload and privacy of --config and the flags (the agent's defaults otherwise: faces pixelated),
+and its answer fused with the edge's as the agent does. Writes a config fragment (policy,
+payload, privacy, fusion) the agent loads with --config. Needs both
 models (edge and cloud) and the face search; inference results are cached.
 
 Options (environment variable in brackets):
@@ -29,7 +33,11 @@ Options (environment variable in brackets):
                         offload:0.3 = offload at most 30 % of frames
   --dataset <dir>       labelled images (manifest.csv) [SQUEEZEGATE_DATASET_DIR]
   --config <file>       the agent's config (or a fragment): its payload and privacy are used
-  --measure <m>         maxProb | margin | entropy | calibrated | learned (default maxProb)
+  --measure <m>         maxProb | margin | entropy | calibrated | learned (default maxProb);
+                        or a rule that also reads extra edge passes: alt (the top-1's probability
+                        averaged with the Deep Compression SqueezeNet's for that class; one more
+                        model run per frame), flip (the same with a mirrored view), flip+alt,
+                        learned+flip, learned+alt, learned+flip+alt, learned+agree
   --payload <kind>      crop | frame | original; default: the config's, else try the agent's
                         default (crop webp q80) and original, keep the one meeting the target
                         with the fewest bytes
@@ -37,6 +45,7 @@ Options (environment variable in brackets):
   --quality <q>         their quality, on the codec's own scale (default 80)
   --faces <mode>        pixelate | blur | withhold | off, as the agent (default pixelate)
   --face-model <id>     the face search, as the agent (default yunet-s+ultraface-rfb320)
+  --fusion-weight <w>   the edge's weight in an offloaded frame's answer, as the agent (default 0.25)
   --holdout <f>         held-out fraction (default 0.5)
   --confidence <c>      one-sided level of the bound the target must meet (default 0.99)
   --splits <n>          random splits for the robustness check (default 200)
@@ -59,6 +68,8 @@ export interface CalibrateCli {
   dataset: string;
   /** The agent's privacy: what the payloads go through, and what the fragment pins. */
   privacy: PrivacyConfig;
+  /** How the agent fuses an offloaded frame's answer: scored so, and pinned in the fragment. */
+  fusion: FusionConfig;
   modelsDir: string;
   edgeModel: ModelId;
   cacheDir: string;
@@ -73,7 +84,15 @@ export type CalibrateParse =
   | { ok: false; issues: string[] }
   | { ok: 'help' };
 
-const SCORERS: readonly Scorer[] = [...CONFIDENCE_MEASURES, 'learned'];
+/** What calibrate can fit; a rule on pooled activations has no policy the agent could run. */
+const SCORERS: readonly Scorer[] = [
+  ...CONFIDENCE_MEASURES,
+  'learned',
+  ...SIGNAL_SCORERS.filter((s) => s !== 'learned+pooled'),
+];
+
+/** Scorers that read the extra edge passes (a mirrored view, the alt model): the set needs them. */
+export const needsSignals = (scorer: Scorer) => (SIGNAL_SCORERS as readonly string[]).includes(scorer);
 
 export async function parseCalibrateArgs(
   argv: readonly string[],
@@ -89,6 +108,7 @@ export async function parseCalibrateArgs(
         config: { type: 'string' },
         faces: { type: 'string' },
         'face-model': { type: 'string' },
+        'fusion-weight': { type: 'string' },
         measure: { type: 'string' },
         payload: { type: 'string' },
         codec: { type: 'string' },
@@ -138,6 +158,11 @@ export async function parseCalibrateArgs(
   if (!privacyParsed.success)
     issues.push(...privacyParsed.error.issues.map((i) => `privacy.${i.path.join('.')}: ${i.message}`));
   const privacy = privacyParsed.success ? privacyParsed.data : PrivacySchema.parse({});
+  const fusionParsed = FusionSchema.safeParse(
+    fusionFromFlags(values, file.fusion as Record<string, unknown> | undefined) ?? {},
+  );
+  if (!fusionParsed.success) issues.push('--fusion-weight: a number in [0, 4]');
+  const fusion = fusionParsed.success ? fusionParsed.data : FusionSchema.parse({});
   // The config's payload, or the agent's default and the whole frame; each as the agent sends it.
   const filePayload = file.payload as Record<string, unknown> | undefined;
   const flagged = s('payload') !== undefined || s('codec') !== undefined || s('quality') !== undefined;
@@ -167,6 +192,7 @@ export async function parseCalibrateArgs(
   const cli: CalibrateCli = {
     dataset: dataset ?? '',
     privacy,
+    fusion,
     modelsDir: resolveModelsDir({ configured: s('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR }),
     edgeModel: model,
     cacheDir: s('cache-dir') ?? '.cache/squeezegate',

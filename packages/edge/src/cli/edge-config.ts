@@ -10,7 +10,13 @@ import {
   resolveModelsDir,
 } from '@squeezegate/shared';
 import { looksLikeVideo } from '../source/open-source.ts';
-import { POLICY_FLAGS, POLICY_HELP, payloadFromFlags, policyFromFlags } from './policy-flags.ts';
+import {
+  fusionFromFlags,
+  POLICY_FLAGS,
+  POLICY_HELP,
+  payloadFromFlags,
+  policyFromFlags,
+} from './policy-flags.ts';
 import { detectFromFlags, privacyFromFlags, TASK_FLAGS, TASK_HELP } from './task-flags.ts';
 
 export const EDGE_HELP = `Usage: squeezegate-edge [options]
@@ -218,6 +224,7 @@ export async function edgeConfigFromCli(
       privacy: privacyFromFlags(values, file.privacy as Record<string, unknown> | undefined),
       policy: policyFromFlags(values, file.policy as Record<string, unknown> | undefined),
       payload: payloadFromFlags(values, file.payload as Record<string, unknown> | undefined),
+      fusion: fusionFromFlags(values, file.fusion as Record<string, unknown> | undefined),
       deadlineMs: num(s('deadline-ms')),
       maxInFlight: num(s('max-in-flight')),
       spool: s('spool-dir')

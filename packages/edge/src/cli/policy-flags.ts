@@ -13,6 +13,7 @@ export const POLICY_FLAGS = {
   payload: { type: 'string' },
   codec: { type: 'string' },
   quality: { type: 'string' },
+  'fusion-weight': { type: 'string' },
 } as const;
 
 export const POLICY_HELP = `Offload policy:
@@ -29,6 +30,8 @@ export const POLICY_HELP = `Offload policy:
   --payload <kind>         crop | frame | original: what an offloaded frame sends (default crop)
   --codec <c>              webp | jpeg: how crop/frame payloads are encoded (default webp)
   --quality <q>            their quality, 1-100 on the codec's own scale (default 80)
+  --fusion-weight <w>      an offloaded frame's answer: the cloud's top 5 re-ranked by
+                           log p_cloud + w · log p_edge (default 0.25; 0: the cloud's top-1)
 `;
 
 type Values = Record<string, unknown>;
@@ -81,6 +84,15 @@ export function payloadFromFlags(
     ),
   );
   return Object.keys(over).length === 0 ? base : { ...base, ...over };
+}
+
+/** The fusion section from `--fusion-weight` over a base (a config file's). */
+export function fusionFromFlags(
+  values: Values,
+  base?: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  const w = num(values['fusion-weight']);
+  return w === undefined ? base : { ...base, edgeWeight: w };
 }
 
 /** One line describing a policy, for summaries. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   type Classifier,
   type EncodingCodec,
+  fuseAnswer,
   type PayloadConfig,
   type PayloadShape,
   type PrivacyConfig,
@@ -77,6 +78,8 @@ export interface CloudView {
   bytes: number;
   /** `faces: withhold` found a face: nothing left, the frame keeps the edge's answer. */
   withheld?: true;
+  /** The cloud's top 5 as [class, p], as the gateway answers (absent in caches written before). */
+  top?: [number, number][];
 }
 
 /** One labelled frame with the edge model's probabilities and the cloud's answer per variant. */
@@ -190,7 +193,8 @@ export async function predictSet(
     for (const v of all) {
       const cache = cloudCaches.get(v)!;
       let hit = cache[hash];
-      if (!hit) {
+      // Entries written before the top 5 was kept are redone: answer fusion needs it.
+      if (!hit || (!hit.top && !hit.withheld)) {
         const shaped = await shapeFor(v, frame, captured, edgeView);
         if (shaped === null) {
           const local = topK(edgeProbs, 1)[0]!;
@@ -200,8 +204,14 @@ export async function predictSet(
             preprocess: cloud.spec.preprocess,
             view: shaped.view,
           });
-          const best = topK((await cloud.classify([cloudView]))[0]!.probs, 1)[0]!;
-          hit = { top1: best.index, p: best.p, bytes: shaped.bytes.length };
+          const top = topK((await cloud.classify([cloudView]))[0]!.probs, 5);
+          const best = top[0]!;
+          hit = {
+            top1: best.index,
+            p: best.p,
+            bytes: shaped.bytes.length,
+            top: top.map((t) => [t.index, Number(t.p.toFixed(6))]),
+          };
         }
         cache[hash] = hit;
         dirty.add(v);
@@ -253,4 +263,26 @@ export async function predictSet(
     for (const v of dirty) await writeAtomic(cloudKey(v), JSON.stringify(cloudCaches.get(v)));
     dirty.clear();
   }
+}
+
+/**
+ * The predictions as the agent would answer with `fusion.edgeWeight` (see `fuseAnswer`): each
+ * payload variant's cloud answer becomes its top 5 re-ranked with the edge's probabilities. The
+ * file as captured (`captured`, the cloud-only reference) is left as the cloud answered it.
+ */
+export function withFusion(predictions: readonly FramePrediction[], edgeWeight: number): FramePrediction[] {
+  if (edgeWeight === 0) return [...predictions];
+  return predictions.map((p) => {
+    const cloud = { ...p.cloud };
+    for (const [v, view] of Object.entries(cloud) as [CloudVariant, CloudView][]) {
+      if (v === 'captured' || !view.top || view.withheld) continue;
+      const fused = fuseAnswer(
+        view.top.map(([index, q]) => ({ index, p: q })),
+        p.edge,
+        edgeWeight,
+      );
+      cloud[v] = { ...view, top1: fused.index, p: fused.p };
+    }
+    return { ...p, cloud };
+  });
 }

@@ -36,6 +36,7 @@ export function underFleetBar(own: Policy, bar: FleetBar): Policy {
   return {
     kind: own.kind,
     temperature: own.temperature,
+    ...(own.extras ? { extras: own.extras } : {}),
     decide(input, nowMs) {
       const held = bar.active(nowMs);
       if (!held || held.threshold === null) {

@@ -287,6 +287,15 @@ export const VideoSchema = z
 export type VideoConfig = z.infer<typeof VideoSchema>;
 export const VIDEO_DEFAULTS: VideoConfig = VideoSchema.parse({});
 
+/**
+ * How an offloaded frame's answer is made from the cloud's: its top 5 re-ranked by
+ * log p_cloud + edgeWeight · log p_edge (0: the cloud's top-1 as is). The default 0.25 is where
+ * `npm run bench:cascade` found the cascade kept most of the cloud's top-1 on the agent's
+ * redacted payloads (docs/policies-and-calibration.md#answers-fused-with-the-edge).
+ */
+export const FusionSchema = z.object({ edgeWeight: z.number().min(0).max(4).default(0.25) }).strict();
+export type FusionConfig = z.infer<typeof FusionSchema>;
+
 const WsUrl = z.url({ protocol: /^wss?$/, error: 'gateway URL must be ws:// or wss://' });
 
 export const EdgeConfigSchema = z
@@ -309,6 +318,7 @@ export const EdgeConfigSchema = z
     privacy: PrivacySchema.default(PRIVACY_DEFAULTS),
     policy: PolicySchema.prefault({ kind: 'threshold' }),
     payload: PayloadSchema.prefault({}),
+    fusion: FusionSchema.prefault({}),
     /** How long a frame waits for the cloud before it keeps its local answer. */
     deadlineMs: z.number().int().positive().default(1000),
     /** Offloaded frames awaiting an answer at once; capture waits beyond this. */

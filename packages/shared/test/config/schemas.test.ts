@@ -43,6 +43,7 @@ describe('EdgeConfigSchema', () => {
         },
         policy: { kind: 'threshold', measure: 'maxProb', threshold: 0.85, temperature: 1 },
         payload: { kind: 'crop', codec: 'webp', quality: 80 },
+        fusion: { edgeWeight: 0.25 },
         deadlineMs: 1000,
         maxInFlight: 8,
         reconnect: { baseMs: 250, maxMs: 10_000 },
