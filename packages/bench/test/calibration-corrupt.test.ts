@@ -110,7 +110,7 @@ describe('the calibration report', () => {
     corruptionSeed: 1,
     corruptionParams: CORRUPTION_PARAMS,
     chosen: { method: 'ltt', confidence: 0.98 },
-    wholeSet: [{ target: 0.99, offload: 0.571 }],
+    wholeSet: [{ target: 0.99, offload: 0.571, floor: 0.637 }],
     clean: [{ ...row, target: 0.99, metFraction, offloadMean }],
     shift: [],
   });

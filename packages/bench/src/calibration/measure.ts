@@ -6,6 +6,8 @@ import {
   calibrate,
   createPolicy,
   type FramePrediction,
+  seededRandom,
+  shuffled,
 } from '@squeezegate/edge';
 import { confidences, PolicySchema } from '@squeezegate/shared';
 import type { Corruption } from './corrupt.ts';
@@ -16,6 +18,8 @@ type CalibrationMethod = NonNullable<CalibrateOptions['method']>;
 export interface Setting {
   method: CalibrationMethod;
   confidence: number;
+  /** The confidence measure thresholded (default maxProb, the CLI's). */
+  scorer?: CalibrateOptions['scorer'];
 }
 
 export interface CleanRow extends Setting {
@@ -94,7 +98,7 @@ export function measureClean(options: {
       const r = calibrate({
         predictions: options.clean,
         target: { kind: 'keep', fraction: target },
-        scorer: 'maxProb',
+        scorer: s.scorer ?? 'maxProb',
         variants: ['captured'],
         method: s.method,
         confidence: s.confidence,
@@ -129,7 +133,7 @@ export function measureShift(options: {
       calibrate({
         predictions: clean,
         target: { kind: 'keep', fraction: target },
-        scorer: 'maxProb',
+        scorer: s.scorer ?? 'maxProb',
         variants: ['captured'],
         method: s.method,
         confidence: s.confidence,
@@ -179,6 +183,46 @@ export function wholeSetOffload(set: readonly FramePrediction[], target: number)
     if (cascade >= target * cloudOnly - 1e-9) return k / Math.max(1, order.length);
     const p = order[k];
     if (p) cascade += (p.cloud.captured!.top1 === p.truth ? 1 : 0) - (argmax(p.edge) === p.truth ? 1 : 0);
+  }
+  return 1;
+}
+
+/**
+ * The floor no method can go under: the smallest offload share of one fixed maxProb threshold,
+ * set knowing the whole set, whose random held-out halves meet `target` at least `share` of the
+ * time. It is what the held-out half's own sampling noise costs; a method that has only a
+ * calibration half to go on pays for that half's noise on top.
+ */
+export function fixedThresholdFloor(
+  set: readonly FramePrediction[],
+  options: { target: number; share: number; halves: number; seed?: number },
+): number {
+  const n = set.length;
+  const maxProb = set.map((p) => p.edge[argmax(p.edge)]!);
+  const order = [...set.keys()].sort((a, b) => maxProb[a]! - maxProb[b]! || a - b);
+  const rank = new Int32Array(n);
+  for (const [k, i] of order.entries()) rank[i] = k;
+  const edge = set.map((p) => (argmax(p.edge) === p.truth ? 1 : 0));
+  const cloud = set.map((p) => (p.cloud.captured!.top1 === p.truth ? 1 : 0));
+  const random = seededRandom(options.seed ?? 1);
+  const keys = [...set.keys()];
+  const halves = Array.from({ length: options.halves }, () =>
+    shuffled(keys, random).slice(0, Math.floor(n / 2)),
+  );
+  for (let k = Math.floor(wholeSetOffload(set, options.target) * n); k <= n; k++) {
+    // Only a cut between two different scores is a threshold.
+    if (k > 0 && k < n && maxProb[order[k - 1]!] === maxProb[order[k]!]) continue;
+    let met = 0;
+    for (const half of halves) {
+      let cascade = 0;
+      let cloudOnly = 0;
+      for (const i of half) {
+        cloudOnly += cloud[i]!;
+        cascade += rank[i]! < k ? cloud[i]! : edge[i]!;
+      }
+      if (cascade >= options.target * cloudOnly - 1e-9) met++;
+    }
+    if (met >= options.share * options.halves) return k / n;
   }
   return 1;
 }
