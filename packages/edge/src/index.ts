@@ -45,9 +45,9 @@ export { CALIBRATE_HELP, formatCalibration, parseCalibrateArgs } from './cli/cal
 export { EDGE_HELP, edgeConfigFromCli } from './cli/edge-config.ts';
 export {
   describePolicy,
+  fusionFromFlags,
   POLICY_FLAGS,
   POLICY_HELP,
-  fusionFromFlags,
   payloadFromFlags,
   policyFromFlags,
 } from './cli/policy-flags.ts';
@@ -65,11 +65,12 @@ export type { ObjectPlan } from './detect/object-plan.ts';
 export { candidateFloor, isVerifiable, planObjects } from './detect/object-plan.ts';
 export type {
   CalibrateOptions,
+  CalibrationMethod,
   CalibrationReport,
   CalibrationTarget,
   Interval,
 } from './evaluation/calibrate.ts';
-export { CalibrationError, calibrate } from './evaluation/calibrate.ts';
+export { CALIBRATION_METHODS, CalibrationError, calibrate } from './evaluation/calibrate.ts';
 export type { EdgeSignals, SignalCost, SignalledPrediction } from './evaluation/edge-signals.ts';
 export {
   computeEdgeSignals,
@@ -85,7 +86,14 @@ export { predictDataset } from './evaluation/predict-dataset.ts';
 export type { PredictSignalsOptions } from './evaluation/predict-signals.ts';
 export { predictDatasetWithSignals } from './evaluation/predict-signals.ts';
 export type { CloudVariant, CloudView, FramePrediction, PredictOptions } from './evaluation/predictions.ts';
-export { agentVariant, payloadOf, predictSet, privacyKey, variantOf, withFusion } from './evaluation/predictions.ts';
+export {
+  agentVariant,
+  payloadOf,
+  predictSet,
+  privacyKey,
+  variantOf,
+  withFusion,
+} from './evaluation/predictions.ts';
 export { poisson1, quantile, seededRandom, shuffled } from './evaluation/random.ts';
 export type { FittedScorer, Scorer, SignalScorer } from './evaluation/scorers.ts';
 export {

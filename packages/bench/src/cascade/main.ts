@@ -2,13 +2,14 @@
 // `npm run bench:cascade`: the trade-off bench of every offload policy, measure and payload.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type CloudVariant, predictDatasetWithSignals, SourceError } from '@squeezegate/edge';
-import { ModelLoadError } from '@squeezegate/shared';
+import { agentVariant, type CloudVariant, predictDatasetWithSignals, SourceError } from '@squeezegate/edge';
+import { ModelLoadError, PayloadSchema, PRIVACY_DEFAULTS } from '@squeezegate/shared';
 import cliProgress from 'cli-progress';
 import { describeMachine, machineInfo } from '../machine.ts';
 import { publish, relativeLink } from '../publish.ts';
-import { analyse } from './analysis.ts';
+import { analyse, payloadName } from './analysis.ts';
 import { cascadeConfigFromCli } from './config.ts';
+import { analyseFusion, fusionMarkdown } from './fusion.ts';
 import { cascadeHeadline, signalsMarkdown, toChartSvg, toCsv, toMarkdown, toSignalsCsv } from './report.ts';
 import { analyseSignals } from './signals.ts';
 
@@ -28,6 +29,7 @@ function fail(code: number, message: string): never {
 const round6 = (_: string, v: unknown) =>
   typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(6)) : v;
 
+const AGENT_DEFAULT = agentVariant(PayloadSchema.parse({}), PRIVACY_DEFAULTS);
 // JPEG (q85 was the first default), then the codecs and sizes tried for the default (issue 16).
 const VARIANTS: CloudVariant[] = [
   'captured',
@@ -48,6 +50,8 @@ const VARIANTS: CloudVariant[] = [
   'crop-avif-q70',
   'crop-avif-q60',
   'crop-avif-q50',
+  // The agent's default payload as it leaves: faces searched and pixelated by its own code.
+  AGENT_DEFAULT,
 ];
 const machine = machineInfo();
 process.stderr.write(`machine: ${describeMachine(machine)}\n`);
@@ -66,6 +70,7 @@ try {
     dir: dataset,
     modelsDir: cli.config.modelsDir,
     variants: VARIANTS,
+    privacy: PRIVACY_DEFAULTS,
     cacheDir: cli.config.cacheDir,
     limit,
     onProgress: (done, total) => {
@@ -78,8 +83,12 @@ try {
   for (const s of set.skipped) process.stderr.write(`skipped ${s.name}: ${s.error}\n`);
   const results = analyse(set.predictions, { variants: VARIANTS, prices, fps });
   const signals = analyseSignals(set.predictions, { cost: set.cost });
+  const fusion = analyseFusion(set.predictions, {
+    variants: ['crop-webp-q80', AGENT_DEFAULT],
+    payloadName,
+  });
   const command = `npm run bench:cascade -- ${process.argv.slice(2).join(' ')}`.trim();
-  const table = `${toMarkdown(results, { machine, prices, command })}\n${signalsMarkdown(signals, { altModel: set.altModel })}`;
+  const table = `${toMarkdown(results, { machine, prices, command })}\n${signalsMarkdown(signals, { altModel: set.altModel })}\n${fusionMarkdown(fusion)}`;
   const chart = await toChartSvg(results);
   await mkdir(out, { recursive: true });
   const { rows, ...summary } = results;
@@ -96,7 +105,7 @@ try {
   const { curves, ...signalSummary } = signals;
   await writeFile(
     path.join(out, 'results.json'),
-    `${JSON.stringify({ ...json, skipped: set.skipped, ...summary, signals: { ...signalSummary, curves: 'signals.csv' }, rows: 'results.csv' }, round6, 2)}\n`,
+    `${JSON.stringify({ ...json, skipped: set.skipped, ...summary, signals: { ...signalSummary, curves: 'signals.csv' }, fusion, rows: 'results.csv' }, round6, 2)}\n`,
   );
   await writeFile(path.join(out, 'results.csv'), toCsv(rows));
   await writeFile(path.join(out, 'signals.csv'), toSignalsCsv(curves));

@@ -64,7 +64,7 @@ export function toMarkdown(
     '',
     `Temperature scaling (cross-fitted on halves): T = ${r.temperature.values.map((t) => t.toFixed(2)).join(' / ')}, ECE ${r.temperature.eceBefore.toFixed(4)} → ${r.temperature.eceAfter.toFixed(4)}.`,
     '',
-    "**Payload shaping**: the cloud model on what an offloaded frame sends (`<kind>-q<n>` JPEG 4:2:0, `<kind>-webp-q<n>`, `<kind>-avif-q<n>`; crop: the edge's 224 px view, frame: the whole frame at 256 px short side; no face redaction here).",
+    "**Payload shaping**: the cloud model on what an offloaded frame sends (`<kind>-q<n>` JPEG 4:2:0, `<kind>-webp-q<n>`, `<kind>-avif-q<n>`; crop: the edge's 224 px view, frame: the whole frame at 256 px short side; no face redaction, except the `+pixelate-…` row: the agent's default payload as it leaves, cut, faces searched and pixelated, and encoded by the agent's own code).",
     '',
     '| payload | bytes / frame | of captured | cloud top-1 |',
     '|---|---|---|---|',

@@ -11,7 +11,13 @@ import {
   readConfigFile,
   resolveModelsDir,
 } from '@squeezegate/shared';
-import type { CalibrateOptions, CalibrationReport, CalibrationTarget } from '../evaluation/calibrate.ts';
+import {
+  CALIBRATION_METHODS,
+  type CalibrateOptions,
+  type CalibrationMethod,
+  type CalibrationReport,
+  type CalibrationTarget,
+} from '../evaluation/calibrate.ts';
 import { agentVariant, type CloudVariant } from '../evaluation/predictions.ts';
 import { type Scorer, SIGNAL_SCORERS } from '../evaluation/scorers.ts';
 import { fusionFromFlags } from './policy-flags.ts';
@@ -47,7 +53,12 @@ Options (environment variable in brackets):
   --face-model <id>     the face search, as the agent (default yunet-s+ultraface-rfb320)
   --fusion-weight <w>   the edge's weight in an offloaded frame's answer, as the agent (default 0.25)
   --holdout <f>         held-out fraction (default 0.5)
-  --confidence <c>      one-sided level of the bound the target must meet (default 0.99)
+  --method <m>          ltt (Learn then Test: thresholds tested in order from the safe end,
+                        the held-out half's own noise counted; default) | bootstrap (the first
+                        method: a widened bootstrap bound) | crc (conformal risk control: the
+                        target holds on average, not on most held-out sets)
+  --confidence <c>      the share of held-out sets of the held-out size on which the target must
+                        hold (default 0.98)
   --splits <n>          random splits for the robustness check (default 200)
   --seed <n>            (default 1)
   --limit <n>           use only the first n images
@@ -110,6 +121,7 @@ export async function parseCalibrateArgs(
         'face-model': { type: 'string' },
         'fusion-weight': { type: 'string' },
         measure: { type: 'string' },
+        method: { type: 'string' },
         payload: { type: 'string' },
         codec: { type: 'string' },
         quality: { type: 'string' },
@@ -185,6 +197,9 @@ export async function parseCalibrateArgs(
       agentVariant(payload.data, privacy),
       agentVariant({ ...payload.data, kind: 'original' }, privacy),
     ];
+  const method = (s('method') ?? 'ltt') as CalibrationMethod;
+  if (!CALIBRATION_METHODS.includes(method))
+    issues.push(`--method: one of ${CALIBRATION_METHODS.join(', ')}`);
   const model = (s('model') ?? 'squeezenet1.1') as ModelId;
   if (!MODEL_IDS.includes(model)) issues.push(`--model: one of ${MODEL_IDS.join(', ')}`);
   const dataset = s('dataset') ?? env.SQUEEZEGATE_DATASET_DIR;
@@ -207,7 +222,8 @@ export async function parseCalibrateArgs(
       scorer,
       variants,
       heldOutFraction: number('holdout', 0.5, (n) => n > 0 && n < 1, 'between 0 and 1'),
-      confidence: number('confidence', 0.99, (n) => n >= 0.5 && n < 1, 'in [0.5, 1)'),
+      method,
+      confidence: number('confidence', 0.98, (n) => n >= 0.5 && n < 1, 'in [0.5, 1)'),
       splits: number('splits', 200, (n) => Number.isInteger(n) && n >= 0, 'a whole number'),
       seed: number('seed', 1, Number.isInteger, 'an integer'),
     },
@@ -226,6 +242,7 @@ export function formatCalibration(r: CalibrationReport): string {
   const h = r.heldOut;
   const lines = [
     `target            ${t}`,
+    `method            ${r.method}`,
     `rule              ${r.scorer}, payload ${r.variant === 'captured' ? 'original' : r.variant.replace('+', ', redacted ')}`,
     `policy            ${JSON.stringify(r.fragment.policy.kind === 'learned' ? { kind: 'learned', threshold: r.fragment.policy.threshold } : r.fragment.policy)}`,
     `frames            ${r.calibrationFrames} to choose, ${r.heldOutFrames} held out`,
