@@ -58,6 +58,7 @@ describe.skipIf(!haveRealModels)('calibrate, then npm start with its fragment', 
         '--dataset',
         calDir,
         '--target',
+        // A 150-frame calibration half with a redacted payload certifies no more than this.
         'keep:0.85',
         '--payload',
         'crop',
@@ -110,8 +111,9 @@ describe.skipIf(!haveRealModels)('calibrate, then npm start with its fragment', 
     expect(summary.failed).toBe(0);
     const kept = summary.cascadeTop1 / summary.cloudTop1;
     const promised = report.heldOut.keptOfCloud;
-    expect(kept, JSON.stringify({ kept, promised })).toBeGreaterThanOrEqual(promised.lo);
-    expect(kept).toBeLessThanOrEqual(promised.hi);
+    // The promise is a floor: the target itself, and the held-out estimate's lower bound.
+    expect(kept, JSON.stringify({ kept, promised })).toBeGreaterThanOrEqual(report.target.fraction);
+    expect(kept).toBeGreaterThanOrEqual(promised.lo);
     expect(summary.offloadRate).toBeGreaterThanOrEqual(report.heldOut.offloadFraction.lo - 0.1);
     expect(summary.offloadRate).toBeLessThanOrEqual(report.heldOut.offloadFraction.hi + 0.1);
 

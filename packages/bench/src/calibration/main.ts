@@ -2,7 +2,7 @@
 // `npm run bench:calibration`: how each threshold method keeps its promise (issue 16 §3).
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { predictDataset, SourceError } from '@squeezegate/edge';
+import { predictDatasetWithSignals, SourceError } from '@squeezegate/edge';
 import { ModelLoadError } from '@squeezegate/shared';
 import { describeMachine, machineInfo } from '../machine.ts';
 import { publish } from '../publish.ts';
@@ -38,6 +38,8 @@ const SETTINGS: Setting[] = [
   { method: 'crc', confidence: 0.98 },
   // The measure is the CLI's --measure; margin is shown for what it saves with the same method.
   { method: 'ltt', confidence: 0.98, scorer: 'margin' },
+  // And the deferral signal of issue 16 §2 that needs no fitting: agreement with a second model.
+  { method: 'ltt', confidence: 0.98, scorer: 'alt' },
 ];
 
 const machine = machineInfo();
@@ -47,7 +49,8 @@ const progress = (what: string) => (done: number, total: number) => {
 };
 try {
   const started = performance.now();
-  const clean = await predictDataset({
+  // With the extra edge passes (cached like the predictions), for the rows on the `alt` signal.
+  const clean = await predictDatasetWithSignals({
     dir: dataset,
     modelsDir,
     variants: ['captured'],
@@ -65,7 +68,7 @@ try {
     limit,
     onProgress: progress('corrupting'),
   });
-  const corrupted = await predictDataset({
+  const corrupted = await predictDatasetWithSignals({
     dir: corruptedSet.dir,
     modelsDir,
     variants: ['captured'],

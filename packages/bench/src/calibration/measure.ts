@@ -69,8 +69,14 @@ export function applyFragment(report: CalibrationReport, set: readonly FramePred
   for (const p of set) {
     const cloud = p.cloud[report.variant]!.top1 === p.truth;
     if (p.cloud.captured!.top1 === p.truth) cloudOnly++;
+    // A rule on extra edge passes reads them from the frame's signals (predictDatasetWithSignals).
+    const signals = (p as { signals?: { flip: Float32Array; alt: Float32Array } }).signals;
     const decision = policy.decide(
-      { probs: p.edge, confidence: confidences(p.edge, { temperature: policy.temperature }) },
+      {
+        probs: p.edge,
+        confidence: confidences(p.edge, { temperature: policy.temperature }),
+        ...(signals ? { extras: { flip: signals.flip, alt: signals.alt } } : {}),
+      },
       0,
     );
     if (decision.kind === 'offload') {

@@ -249,7 +249,7 @@ export function formatCalibration(r: CalibrationReport): string {
     `held-out offload  ${pct(h.offloadFraction.value)} (95 % CI ${pct(h.offloadFraction.lo)} – ${pct(h.offloadFraction.hi)})`,
     `held-out kept     ${pct(h.keptOfCloud.value)} of cloud-only (95 % CI ${pct(h.keptOfCloud.lo)} – ${pct(h.keptOfCloud.hi)}): cascade ${pct(h.cascadeTop1)}, cloud-only ${pct(h.cloudTop1)}`,
     `held-out bytes    ${pct(h.bytesRatio)} of sending every frame as captured`,
-    `target met        ${h.met ? 'yes' : 'NO'} on this split; on ${pct(r.robustness.metFraction)} of ${r.robustness.splits} random splits (mean offload ${pct(r.robustness.offloadMean)})`,
+    `target met        ${h.met ? 'yes' : 'NO'} on this split; on ${pct(r.robustness.metFraction)} of ${r.robustness.splits} random splits (mean offload ${pct(r.robustness.offloadMean)}${r.robustness.unreachable ? `; ${r.robustness.unreachable} found no threshold` : ''})`,
   ];
   if (r.temperature) {
     lines.push(

@@ -43,7 +43,18 @@ export interface CalibrationReport {
   /** Temperature and the held-out ECE before/after, for the calibrated measure. */
   temperature?: { value: number; eceBefore: number; eceAfter: number };
   /** The whole procedure over many random splits: how often the target held on held-out data. */
-  robustness: { splits: number; metFraction: number; offloadMean: number; keptMean: number };
+  /**
+   * Over `splits` random splits: the share whose held-out half met the target, the mean offload
+   * (a split where no threshold met the target counts as sending every frame), the mean kept over
+   * the splits that found a threshold, and how many found none.
+   */
+  robustness: {
+    splits: number;
+    metFraction: number;
+    offloadMean: number;
+    keptMean: number;
+    unreachable: number;
+  };
 }
 
 export class CalibrationError extends Error {
@@ -86,6 +97,18 @@ export const CALIBRATION_METHODS = ['ltt', 'bootstrap', 'crc'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
 const CUTS: Record<CalibrationMethod, typeof lttCut> = { ltt: lttCut, bootstrap: bootstrapCut, crc: crcCut };
+
+/**
+ * A scorer that is fitted (the temperature, a learned rule) is fitted on one half of the
+ * calibration part and its threshold chosen on the other: a threshold tested on the frames its
+ * rule was fitted on would promise more than held-out frames give. Unfitted measures use it all.
+ */
+function fitApart(scorer: Scorer, cal: readonly FramePrediction[], variant: CloudVariant) {
+  if (scorer !== 'calibrated' && !scorer.startsWith('learned'))
+    return { cal, fitted: fitScorer(scorer, cal, variant) };
+  const half = Math.floor(cal.length / 2);
+  return { cal: cal.slice(half), fitted: fitScorer(scorer, cal.slice(0, half), variant) };
+}
 
 /** The threshold `method` chooses on `input.cal`, or null when the target is out of its reach. */
 function chooseThreshold(method: CalibrationMethod, input: ChooseInput): Choice | null {
@@ -162,8 +185,7 @@ export function calibrate(options: CalibrateOptions): CalibrationReport {
     let best: (Choice & { variant: CloudVariant }) | null = null;
     for (const variant of variants) {
       const choice = chooseThreshold(method, {
-        cal,
-        fitted: fitScorer(scorer, cal, variant),
+        ...fitApart(scorer, cal, variant),
         variant,
         target,
         random,
@@ -180,7 +202,7 @@ export function calibrate(options: CalibrateOptions): CalibrationReport {
   const chosen = pick(main.cal);
   if (!chosen) {
     throw new CalibrationError(
-      `no threshold meets ${target.kind === 'keep' ? `keep ${target.fraction} of cloud-only top-1` : `offload ${target.fraction}`} by ${method} with ${Math.round(confidence * 100)} % confidence on ${main.cal.length} frames, with payloads ${variants.join(', ')}; try --payload original, a lower target or more data`,
+      `no threshold meets ${target.kind === 'keep' ? `keep ${target.fraction} of cloud-only top-1` : `offload ${target.fraction}`} by ${method} with ${Math.round(confidence * 100)} % confidence on ${main.cal.length} frames, with payloads ${variants.join(', ')}; try a lower target or more data${variants.some((v) => v.includes('+')) ? ' (the redacted payloads cost the cloud some accuracy: --faces off shows how much)' : variants.includes('captured') ? '' : ', or --payload original'}`,
     );
   }
   const point = evaluate(main.test, chosen, chosen.variant);
@@ -201,13 +223,13 @@ export function calibrate(options: CalibrateOptions): CalibrationReport {
   });
 
   let met = 0;
+  let unreachable = 0;
   let offloadSum = 0;
   let keptSum = 0;
   for (let s = 0; s < splits; s++) {
     const { cal, test } = split();
     const choice = chooseThreshold(method, {
-      cal,
-      fitted: fitScorer(scorer, cal, chosen.variant),
+      ...fitApart(scorer, cal, chosen.variant),
       variant: chosen.variant,
       target,
       random,
@@ -217,6 +239,7 @@ export function calibrate(options: CalibrateOptions): CalibrationReport {
     });
     const r = choice ? evaluate(test, choice, chosen.variant) : null;
     if (r && meets(target, r)) met++;
+    if (!r) unreachable++;
     offloadSum += r?.offloadFraction ?? 1;
     keptSum += r?.keptOfCloud ?? 0;
     options.onProgress?.(s + 1, splits);
@@ -241,8 +264,9 @@ export function calibrate(options: CalibrateOptions): CalibrationReport {
     robustness: {
       splits,
       metFraction: splits ? met / splits : 0,
-      offloadMean: offloadSum / splits,
-      keptMean: keptSum / splits,
+      offloadMean: splits ? offloadSum / splits : 0,
+      keptMean: splits > unreachable ? keptSum / (splits - unreachable) : 0,
+      unreachable,
     },
   };
   if (chosen.fitted.temperature !== undefined) {

@@ -43,15 +43,16 @@ export async function predictDatasetWithSignals(options: PredictSignalsOptions):
   await using alt = await createOnnxClassifier(
     await resolveModel(options.altModel ?? 'squeezenet1.0-deepcompression', options.modelsDir),
   );
+  // Only the frames predicted: one that could not be read is reported by predictDataset, once.
+  const named = new Set(set.predictions.map((p) => p.name));
   const signals = await computeEdgeSignals({
-    frames: source.frames,
+    frames: source.frames.filter((f) => named.has(f.name)),
     edge: pooled ?? edge,
     pooled: pooled !== null,
     alt,
     cacheDir: options.cacheDir,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const named = new Set(set.predictions.map((p) => p.name));
   let cost: SignalCost | null = null;
   if (options.timeFrames) {
     cost = await measureSignalCost({

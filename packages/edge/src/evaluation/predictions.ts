@@ -197,8 +197,8 @@ export async function predictSet(
       if (!hit || (!hit.top && !hit.withheld)) {
         const shaped = await shapeFor(v, frame, captured, edgeView);
         if (shaped === null) {
-          const local = topK(edgeProbs, 1)[0]!;
-          hit = { top1: local.index, p: local.p, bytes: 0, withheld: true };
+          // The cache is the cloud's: the answer a withheld frame keeps is filled in below.
+          hit = { top1: -1, p: 0, bytes: 0, withheld: true };
         } else {
           const cloudView = await toModelView(shaped.bytes, {
             preprocess: cloud.spec.preprocess,
@@ -216,7 +216,10 @@ export async function predictSet(
         cache[hash] = hit;
         dirty.add(v);
       }
-      cloudViews[v] = hit;
+      if (hit.withheld) {
+        const local = topK(edgeProbs, 1)[0]!;
+        cloudViews[v] = { ...hit, top1: local.index, p: local.p };
+      } else cloudViews[v] = hit;
     }
     return {
       name: frame.name,

@@ -1,6 +1,6 @@
 // Threshold choices from the risk-control literature, on the per-frame rewards of cuts.ts (the
 // target holds on a set ⇔ Σ reward ≥ 0). Both scan the cuts from the safe end (keep: offload
-// everything; offload: nothing) towards the risky one.
+// everything, or for LTT the cut that keeps most; offload: nothing) towards the risky one.
 import { type ChooseInput, isCut, type rankByScore, rewardsOf } from './cuts.ts';
 
 /** Φ⁻¹(p) (Acklam's rational approximation, relative error < 1.2e-9). */
@@ -69,12 +69,25 @@ export function lttCut(input: ChooseInput, ranked: ReturnType<typeof rankByScore
   }
   const zNeeded = normalQuantile(input.confidence);
   const spread = Math.sqrt(1 / n + 1 / Math.max(1, input.predictFor));
-  let best: number | null = null;
-  for (const k of sequence(input, ranked)) {
+  const zAt = (k: number) => {
     const mean = sum[k]! / n;
     const sd = Math.sqrt(Math.max(0, (squares[k]! / n - mean * mean) * (n / Math.max(1, n - 1))));
-    const z = sd > 0 ? mean / (sd * spread) : mean > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
-    if (z < zNeeded) break;
+    return sd > 0 ? mean / (sd * spread) : mean > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  };
+  // A keep target starts at the cut the data is surest of, not at "offload everything": with a
+  // lossy payload (re-encoded, faces redacted) offloading every frame keeps less than the best
+  // cut, and a walk that starts there stops before the cuts that would pass. Where the walk from
+  // "offload everything" passes, this start lies on it and the choice is the same. (The start is
+  // read off the same data: a target within a hair of the best cut is certified a little
+  // optimistically.)
+  let cuts = sequence(input, ranked);
+  if (input.target.kind === 'keep' && cuts.length > 0) {
+    const start = cuts.reduce((a, k) => (zAt(k) > zAt(a) ? k : a), cuts[0]!);
+    cuts = cuts.filter((k) => k <= start);
+  }
+  let best: number | null = null;
+  for (const k of cuts) {
+    if (zAt(k) < zNeeded) break;
     best = k;
   }
   return best;
