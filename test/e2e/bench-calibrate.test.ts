@@ -122,10 +122,15 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
           .split('\n')
           .filter((l) => l.includes('bench:cascade'))
           // The run's date ends each row; a re-run may fall on the next day.
-          .map((l) => l.replace(/, \d{4}-\d{2}-\d{2} \|$/, ' |')),
+          .map((l) => l.replace(/, \d{4}-\d{2}-\d{2} \|$/, ' |'))
+          // An extra pass's cost is timed in each run.
+          .map((l) => l.replace(/for [\d.]+ ms more per frame/, 'for … ms more per frame')),
       );
     const written = await rows();
-    expect(written).toHaveLength(4);
+    // The cascade's four rows, then issue 16's: the best extra-pass signal (when one reaches 99 %
+    // on this small set) and the agent's defaults with fused answers.
+    expect(written.length).toBeGreaterThanOrEqual(5);
+    expect(written.at(-1)).toContain("Kept of cloud-only top-1 with the agent's defaults");
     expect(written[0]).toContain(`| ${pct(h.edgeTop1)} | [bench:cascade](docs/benchmarks.md#policies) |`);
     expect(written[1]).toContain(`| ${pct(h.cloudTop1)} |`);
     expect(written[3]).toContain(`| ${h.cheapestNearOriginal.payload}: `);

@@ -14,7 +14,7 @@ import { datasetDir, haveRealModels, modelsDir, repoRoot } from '../support/env.
 
 const EDGE = path.join(repoRoot, 'packages/edge/dist/main.js');
 const DEMO = path.join(repoRoot, 'packages/demo/dist/main.js');
-const SLICE = 600;
+const SLICE = 400;
 
 /** A labelled folder of some of the sample's images (copies) with their manifest rows. */
 async function subset(dir: string, header: string, rows: string[][]) {
@@ -118,7 +118,7 @@ describe.skipIf(!haveRealModels)('calibrate, then npm start with its fragment', 
     expect(summary.offloadRate).toBeLessThanOrEqual(report.heldOut.offloadFraction.hi + 0.1);
 
     // What left is what calibrate scores: the same payloads, byte for byte in size (checked on
-    // the first 80 frames: the face search is the slow part).
+    // the first 60 frames: the face search is the slow part).
     const variant = report.variant;
     const scored = await predictDataset({
       dir: useDir,
@@ -126,7 +126,7 @@ describe.skipIf(!haveRealModels)('calibrate, then npm start with its fragment', 
       variants: [variant],
       privacy,
       cacheDir: cache,
-      limit: 80,
+      limit: 60,
     });
     const bytesByName = new Map(scored.predictions.map((p) => [p.name, p.cloud[variant]!.bytes]));
     const sent = (await readFile(path.join(dump, 'payloads.jsonl'), 'utf8'))

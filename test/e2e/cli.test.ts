@@ -73,7 +73,9 @@ describe.skipIf(!haveRealModels)('command lines, as a user runs them', () => {
     ]);
     expect(code, stderr).toBe(0);
     const summary = JSON.parse(await readFile(json, 'utf8'));
-    expect(summary.policy).toBe('3000 B/s byte budget, least maxProb first, sends original');
+    expect(summary.policy).toBe(
+      '3000 B/s byte budget, least maxProb first, sends original, answers fused (edge weight 0.25)',
+    );
     expect(summary.frames).toBe(30);
     // A budget of 3 kB/s (6 kB burst) carries one frame of ~30 kB per edge, then one per ~10 s:
     // however slow the machine, far fewer than the 30 frames.

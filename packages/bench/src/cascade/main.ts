@@ -10,7 +10,15 @@ import { publish, relativeLink } from '../publish.ts';
 import { analyse, payloadName } from './analysis.ts';
 import { cascadeConfigFromCli } from './config.ts';
 import { analyseFusion, fusionMarkdown } from './fusion.ts';
-import { cascadeHeadline, signalsMarkdown, toChartSvg, toCsv, toMarkdown, toSignalsCsv } from './report.ts';
+import {
+  cascadeHeadline,
+  deferralHeadline,
+  signalsMarkdown,
+  toChartSvg,
+  toCsv,
+  toMarkdown,
+  toSignalsCsv,
+} from './report.ts';
 import { analyseSignals } from './signals.ts';
 
 const cli = await cascadeConfigFromCli(process.argv.slice(2), process.env);
@@ -115,7 +123,7 @@ try {
   const written = await publish({
     bench: 'cascade',
     section: `![cascade top-1 against offload fraction](${chartRef})\n\n${table}`,
-    headline: cascadeHeadline(results),
+    headline: [...cascadeHeadline(results), ...deferralHeadline(signals, fusion)],
     date: machine.date.slice(0, 10),
     doc,
     readme,

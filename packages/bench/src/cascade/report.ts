@@ -3,6 +3,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { describeMachine, type MachineInfo } from '../machine.ts';
 import type { HeadlineRow } from '../publish.ts';
 import type { CascadeResults, Prices, Row } from './analysis.ts';
+import type { FusionResults } from './fusion.ts';
 import type { SignalResults } from './signals.ts';
 
 const COLUMNS: (keyof Row)[] = [
@@ -209,6 +210,28 @@ export function cascadeHeadline(r: CascadeResults): HeadlineRow[] {
           : `${h.cheapestNearOriginal.payload}: ${kb(h.cheapestNearOriginal.bytesPerFrame)} (${pct(h.cheapestNearOriginal.bytesRatio)} of captured), cloud top-1 ${pct(h.cheapestNearOriginal.cloudTop1)}`,
     },
   ];
+}
+
+/** The README rows of issue 16: the best signal that costs an extra pass, and the fused defaults. */
+export function deferralHeadline(signals: SignalResults, fusion: FusionResults): HeadlineRow[] {
+  const rows: HeadlineRow[] = [];
+  const extra = signals.rows
+    .filter((r) => r.extraMs !== null && r.extraMs > 0.5 && r.minOffloadFor99.original != null)
+    .sort((a, b) => a.minOffloadFor99.original! - b.minOffloadFor99.original!)[0];
+  if (extra) {
+    rows.push({
+      figure: `Frames sent to keep 99 % of the cloud's top-1 with one more edge pass (best: ${extra.signal}, payload original)`,
+      value: `${pct(extra.minOffloadFor99.original)} of frames, for ${extra.extraMs!.toFixed(1)} ms more per frame`,
+    });
+  }
+  const agent = fusion.rows.find((r) => r.payload.includes('+'));
+  if (agent) {
+    rows.push({
+      figure: `Kept of cloud-only top-1 with the agent's defaults (redacted WebP crop, maxProb < ${fusion.threshold}, answers fused), weight picked on half the set, scored on the other`,
+      value: `${pct(agent.crossFitted.kept)} (${pct(agent.keptByWeight['0'])} unfused) at ${pct(agent.bytesRatio)} of the bytes`,
+    });
+  }
+  return rows;
 }
 
 export function toSignalsCsv(curves: SignalResults['curves']): string {
