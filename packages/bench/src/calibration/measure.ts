@@ -1,6 +1,7 @@
 // What bench:calibration measures (issue 16 §3), on predictions already made: each method's
 // promise over random splits of the clean set, and a clean-calibrated threshold on a corrupted copy.
 import {
+  argmax,
   type CalibrateOptions,
   type CalibrationReport,
   calibrate,
@@ -53,12 +54,6 @@ export interface ShiftRow extends Setting {
     Record<Corruption, Applied & { frames: number; cloudTop1: number; edgeTop1: number }>
   >;
 }
-
-const argmax = (p: ArrayLike<number>) => {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
-  return best;
-};
 
 /** Applies a calibration report's fragment the way the agent does, to a labelled set. */
 export function applyFragment(report: CalibrationReport, set: readonly FramePrediction[]): Applied {

@@ -6,7 +6,7 @@ import {
   resolveModel,
 } from '@squeezegate/shared';
 import { extraPassesFor } from './create-policy.ts';
-import type { EdgeExtras, ExtraNeeds } from './features.ts';
+import { type EdgeExtras, type ExtraNeeds, MissingExtraError } from './features.ts';
 
 type View = Pick<ModelView, 'pixels' | 'size'>;
 
@@ -43,7 +43,8 @@ export async function runExtraPasses(options: {
   const extras: EdgeExtras = {};
   if (needs.flip) extras.flip = (await edge.classify([mirrorView(view)]))[0]!.probs;
   if (needs.alt) {
-    if (!alt) throw new Error('the policy reads alt-model features but no alt classifier was given');
+    if (!alt)
+      throw new MissingExtraError('the policy reads alt-model features but no alt classifier was given');
     extras.alt = (await alt.classifier.classify([await alt.view()]))[0]!.probs;
   }
   return extras;
