@@ -56,7 +56,7 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
       '--dataset',
       datasetDir,
       '--limit',
-      '60',
+      '50',
       '--out',
       out,
       '--cache-dir',
@@ -70,7 +70,7 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/machine: .*cores/);
     const results = JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8'));
-    expect(results.frames).toBe(60);
+    expect(results.frames).toBe(50);
     expect(results.machine.cores).toBeGreaterThan(0);
     const h = results.headline;
     expect(Object.keys(h).sort()).toEqual(
