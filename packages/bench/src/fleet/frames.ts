@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { seededRandom } from '@squeezegate/edge';
 import { type Classifier, toModelView } from '@squeezegate/shared';
 import sharp from 'sharp';
 
@@ -19,18 +20,6 @@ export interface FleetFrame {
   jpeg: Buffer;
   /** The edge model's probabilities on it. */
   probs: Float32Array;
-}
-
-/** A seeded generator (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SIZE = 224;
@@ -48,7 +37,7 @@ export type Severity = keyof typeof SEVERITIES;
 
 /** Gaussian noise of standard deviation `sigma` on 8-bit pixels (Box–Muller, seeded). */
 function addNoise(pixels: Buffer, sigma: number, seed: number): Buffer {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const out = Buffer.alloc(pixels.length);
   for (let i = 0; i < pixels.length; i++) {
     const g = Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());

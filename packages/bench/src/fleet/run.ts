@@ -9,12 +9,13 @@ import {
   createPolicy,
   type GatewayLink,
   type Policy,
+  seededRandom,
   underFleetBar,
 } from '@squeezegate/edge';
 import { createGateway } from '@squeezegate/gateway';
 import { confidences, GatewayConfigSchema, PolicySchema, topK } from '@squeezegate/shared';
 import type { Logger } from 'pino';
-import { type FleetFrame, prng, SCENES, type Scene } from './frames.ts';
+import { type FleetFrame, SCENES, type Scene } from './frames.ts';
 
 export type Arm = 'cascade' | 'uniform';
 
@@ -127,7 +128,7 @@ export async function runArm(options: ArmOptions): Promise<ArmResult> {
     // The same schedule and the same frames in both arms: device i's k-th frame at offset_i + k / fps.
     const events: { at: number; device: number; frame: FleetFrame; k: number }[] = [];
     for (let d = 0; d < n; d++) {
-      const random = prng(seed * 1009 + d);
+      const random = seededRandom(seed * 1009 + d);
       const pool = pools.get(sceneOf(d))!;
       const offset = random() / fps;
       for (let k = 0; offset + k / fps < seconds; k++)
