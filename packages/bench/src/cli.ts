@@ -1,7 +1,7 @@
 // The benches' command lines, read the way the edge and gateway read theirs: the shared reader
 // (flags, --config, --print-config, --help), one zod schema, every problem listed, exit code 2.
 import type { ParseArgsConfig } from 'node:util';
-import { type CliInput, maskSecrets, parseConfig, readCli } from '@squeezegate/shared';
+import { type CliInput, maskSecrets, parseConfig, readCli, resolveModelsDir } from '@squeezegate/shared';
 import type { z } from 'zod';
 
 export type FlagValues = Extract<CliInput, { kind: 'read' }>['values'];
@@ -54,6 +54,23 @@ export async function readBenchCli<T>(options: {
     };
   }
   return { kind: 'run', config: parsed.config };
+}
+
+/**
+ * Where a bench finds its images and models: the flag, else the variable, else the config file
+ * (the models directory falls back to the project's own cache, as the edge's does).
+ */
+export function datasetAndModels(
+  flag: (name: string) => string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  file: Record<string, unknown>,
+): { dataset: string; modelsDir: string } {
+  return {
+    dataset: flag('dataset') ?? env.SQUEEZEGATE_DATASET_DIR ?? (file.dataset as string | undefined) ?? '',
+    modelsDir: resolveModelsDir({
+      configured: flag('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR ?? (file.modelsDir as string | undefined),
+    }),
+  };
 }
 
 /** The help lines every bench shares. */

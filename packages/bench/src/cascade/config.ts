@@ -1,6 +1,6 @@
-import { definedOnly, numberOrUndefined, resolveModelsDir } from '@squeezegate/shared';
+import { definedOnly, numberOrUndefined } from '@squeezegate/shared';
 import { z } from 'zod';
-import { type BenchCli, COMMON_HELP, readBenchCli } from '../cli.ts';
+import { type BenchCli, COMMON_HELP, datasetAndModels, readBenchCli } from '../cli.ts';
 import { publishProblems } from '../publish.ts';
 
 export const CASCADE_HELP = `Usage: npm run bench:cascade -- [options]
@@ -76,11 +76,7 @@ export function cascadeConfigFromCli(
     raw: (flag, file) => ({
       ...file,
       ...definedOnly({
-        dataset: flag('dataset') ?? env.SQUEEZEGATE_DATASET_DIR ?? file.dataset ?? '',
-        modelsDir: resolveModelsDir({
-          configured:
-            flag('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR ?? (file.modelsDir as string | undefined),
-        }),
+        ...datasetAndModels(flag, env, file),
         out: flag('out'),
         cacheDir: flag('cache-dir'),
         limit: numberOrUndefined(flag('limit')),

@@ -1,6 +1,6 @@
-import { definedOnly, numberOrUndefined, resolveModelsDir } from '@squeezegate/shared';
+import { definedOnly, numberOrUndefined } from '@squeezegate/shared';
 import { z } from 'zod';
-import { type BenchCli, COMMON_HELP, readBenchCli } from '../cli.ts';
+import { type BenchCli, COMMON_HELP, datasetAndModels, readBenchCli } from '../cli.ts';
 import { publishProblems } from '../publish.ts';
 
 export const GATEWAY_BENCH_HELP = `Usage: npm run bench:gateway -- [options]
@@ -111,11 +111,7 @@ export function gatewayBenchConfigFromCli(
     raw: (flag, file) => ({
       ...file,
       ...definedOnly({
-        dataset: flag('dataset') ?? env.SQUEEZEGATE_DATASET_DIR ?? file.dataset ?? '',
-        modelsDir: resolveModelsDir({
-          configured:
-            flag('models-dir') ?? env.SQUEEZEGATE_MODELS_DIR ?? (file.modelsDir as string | undefined),
-        }),
+        ...datasetAndModels(flag, env, file),
         ...Object.fromEntries(Object.entries(counts).map(([key, f]) => [key, numberOrUndefined(flag(f))])),
         ...Object.fromEntries(Object.entries(lists).map(([key, f]) => [key, flag(f)])),
         json: flag('json'),

@@ -9,12 +9,11 @@ import {
   definedOnly,
   getModelSpec,
   numberOrUndefined,
-  resolveModelsDir,
   toModelView,
   toTensorData,
 } from '@squeezegate/shared';
 import { z } from 'zod';
-import { COMMON_HELP, readBenchCli } from '../cli.ts';
+import { COMMON_HELP, datasetAndModels, readBenchCli } from '../cli.ts';
 import { describeMachine, machineInfo } from '../machine.ts';
 import { measureRemoteWire } from './remote-wire.ts';
 
@@ -67,11 +66,7 @@ const cli = await readBenchCli({
   raw: (flag, file) => ({
     ...file,
     ...definedOnly({
-      dataset: flag('dataset') ?? process.env.SQUEEZEGATE_DATASET_DIR ?? file.dataset ?? '',
-      modelsDir: resolveModelsDir({
-        configured:
-          flag('models-dir') ?? process.env.SQUEEZEGATE_MODELS_DIR ?? (file.modelsDir as string | undefined),
-      }),
+      ...datasetAndModels(flag, process.env, file),
       ...Object.fromEntries(counts.map((c) => [c, numberOrUndefined(flag(c))])),
       json: flag('json'),
       out: flag('out'),
