@@ -12,16 +12,10 @@ import {
   privacyKey,
   type SourceFrame,
 } from '@squeezegate/edge';
-import {
-  type Classifier,
-  createOnnxClassifier,
-  type Detector,
-  getDetectorSpec,
-  PayloadSchema,
-  PrivacySchema,
-  type RawImage,
-} from '@squeezegate/shared';
+import { type Classifier, createOnnxClassifier, PayloadSchema, PrivacySchema } from '@squeezegate/shared';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeFaces } from '../../../../test/support/fake-faces.ts';
 import { buildTinyClassifier, solidJpeg, writeTinyModel } from '../../../../test/support/tiny-onnx.ts';
 
 const CLASSES = 10;
@@ -215,27 +209,7 @@ describe('predictSet', () => {
   });
 });
 
-/** A face search that finds one face in the middle of every image it is shown. */
-function centreFace(): Detector & { calls: number } {
-  const detector = {
-    calls: 0,
-    spec: getDetectorSpec('ultraface-rfb320')!,
-    labels: ['face'],
-    async detect(image: RawImage) {
-      detector.calls++;
-      const box = [image.width * 0.3, image.height * 0.3, image.width * 0.7, image.height * 0.7] as const;
-      return {
-        detections: [{ box, classIndex: 0, label: 'face', score: 0.9 }],
-        inferMs: 0,
-        preMs: 0,
-        tiles: 1,
-      };
-    },
-    async close() {},
-    async [Symbol.asyncDispose]() {},
-  };
-  return detector;
-}
+const centreFace = () => fakeFaces([0.3, 0.3, 0.7, 0.7]);
 
 describe('the agent’s payload, redacted by its own guard', () => {
   const crop = PayloadSchema.parse({});
@@ -279,6 +253,33 @@ describe('the agent’s payload, redacted by its own guard', () => {
       expect(redacted.top1).toBe(p.cloud['crop-webp-q80']!.top1);
     }
     await guard.close();
+  });
+
+  it('pixelate: a textured frame’s payload is not the unredacted crop', async () => {
+    // Solid colours pixelate to themselves; a gradient does not.
+    const width = 96;
+    const pixels = Buffer.alloc(width * width * 3);
+    for (let i = 0; i < width * width; i++)
+      pixels.fill((i % width) * 2 + Math.floor(i / width), i * 3, i * 3 + 3);
+    const file = path.join(dir, 'gradient.png');
+    await sharp(pixels, { raw: { width, height: width, channels: 3 } })
+      .png()
+      .toFile(file);
+    const config = PrivacySchema.parse({ faceModel: 'ultraface-rfb320' });
+    const guard = await createPrivacyGuard({ config, faceDetector: centreFace() });
+    const v = agentVariant(crop, config);
+    try {
+      const out = await predictSet({
+        ...options(),
+        frames: [{ seq: 0, file, name: 'gradient.png', truth: 0 }],
+        variants: [v, 'crop-webp-q80'],
+        privacy: { guard, key: privacyKey(config)! },
+      });
+      const p = out.predictions[0]!;
+      expect(p.cloud[v]!.bytes).not.toBe(p.cloud['crop-webp-q80']!.bytes);
+    } finally {
+      await guard.close();
+    }
   });
 
   it('withhold: a frame with a face keeps the edge’s answer and sends nothing', async () => {

@@ -2,30 +2,9 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPrivacyGuard, PrivacyLedgerError } from '@squeezegate/edge';
-import { type Detector, getDetectorSpec, PrivacySchema, type RawImage } from '@squeezegate/shared';
+import { PrivacySchema, type RawImage } from '@squeezegate/shared';
 import { describe, expect, it } from 'vitest';
-
-/** A face detector that always finds one face at a fixed place, and counts its calls. */
-function fakeFaces(): Detector & { calls: number } {
-  const detector = {
-    calls: 0,
-    spec: getDetectorSpec('ultraface-rfb320')!,
-    labels: ['face'],
-    async detect(image: RawImage) {
-      detector.calls++;
-      const box = [image.width * 0.25, image.height * 0.25, image.width * 0.5, image.height * 0.5] as const;
-      return {
-        detections: [{ box, classIndex: 0, label: 'face', score: 0.9 }],
-        inferMs: 0,
-        preMs: 0,
-        tiles: 1,
-      };
-    },
-    async close() {},
-    async [Symbol.asyncDispose]() {},
-  };
-  return detector;
-}
+import { fakeFaces } from '../../../../test/support/fake-faces.ts';
 
 const image: RawImage = { pixels: Buffer.alloc(120 * 80 * 3, 128), width: 120, height: 80 };
 const cut = { region: { left: 0, top: 0, width: 120, height: 80 }, width: 120, height: 80 };
