@@ -11,6 +11,32 @@ const EDGE = path.join(repoRoot, 'packages/edge/dist/main.js');
 /** The user's shell, with the dataset variable left as the suite found it. */
 const cli = (args: string[]) => runNode(args, { ...process.env, SQUEEZEGATE_MODELS_DIR: modelsDir });
 
+/** The agent on 12 sample frames with a calibrated fragment, no gateway there: its records. */
+async function agentWith(fragment: string) {
+  const agent = await cli([
+    EDGE,
+    '--config',
+    fragment,
+    '--source',
+    datasetDir,
+    '--limit',
+    '12',
+    '--token',
+    'x',
+    '--gateway',
+    'ws://127.0.0.1:9/v1/edge',
+    '--log-level',
+    'error',
+  ]);
+  expect(agent.code, agent.stderr).toBe(0);
+  const records = agent.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(records).toHaveLength(12);
+  return records;
+}
+
 describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs them', () => {
   let work: string;
   let cache: string;
@@ -173,27 +199,7 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
     expect(r.heldOut.offloadFraction.lo).toBeLessThanOrEqual(r.heldOut.offloadFraction.value);
     expect(r.robustness.splits).toBe(20);
 
-    const agent = await cli([
-      EDGE,
-      '--config',
-      fragment,
-      '--source',
-      datasetDir,
-      '--limit',
-      '12',
-      '--token',
-      'x',
-      '--gateway',
-      'ws://127.0.0.1:9/v1/edge',
-      '--log-level',
-      'error',
-    ]);
-    expect(agent.code, agent.stderr).toBe(0);
-    const records = agent.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(records).toHaveLength(12);
+    const records = await agentWith(fragment);
     for (const rec of records) {
       expect(rec.decision.policy).toBe('threshold');
       expect(rec.decision.threshold).toBeCloseTo(written.policy.threshold, 10);
@@ -252,27 +258,7 @@ describe.skipIf(!haveRealModels)('bench:cascade and calibrate, as a user runs th
     const written = JSON.parse(await readFile(fragment, 'utf8'));
     expect(written.policy.kind).toBe('learned');
     expect(written.policy.rule.features).toContain('altP');
-    const agent = await cli([
-      EDGE,
-      '--config',
-      fragment,
-      '--source',
-      datasetDir,
-      '--limit',
-      '12',
-      '--token',
-      'x',
-      '--gateway',
-      'ws://127.0.0.1:9/v1/edge',
-      '--log-level',
-      'error',
-    ]);
-    expect(agent.code, agent.stderr).toBe(0);
-    const records = agent.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(records).toHaveLength(12);
+    const records = await agentWith(fragment);
     // Every frame decided by the rule (with the alt model's pass), none failed.
     for (const rec of records) expect(rec.decision.policy).toBe('learned');
     expect(records.some((r) => r.decision.kind === 'offload')).toBe(true);
