@@ -5,13 +5,7 @@
 // It needs `npm run build` first (gateway B runs packages/gateway/dist/main.js).
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  definedOnly,
-  getModelSpec,
-  numberOrUndefined,
-  toModelView,
-  toTensorData,
-} from '@squeezegate/shared';
+import { definedOnly, getModelSpec, numberOrUndefined, toModelView, toTensorData } from '@squeezegate/shared';
 import { z } from 'zod';
 import { COMMON_HELP, datasetAndModels, readBenchCli } from '../cli.ts';
 import { describeMachine, machineInfo } from '../machine.ts';
